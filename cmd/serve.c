@@ -1,0 +1,227 @@
+/* cmd/serve.c: `serve` and `demo` — the web front end over a data
+ * directory, and the embedded demo partnership. */
+#include "cmd/cmd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char serve_help[] =
+	"usage: skarbnica [-d DATA] serve [--listen ADDR:PORT] [--public]\n"
+	"\n"
+	"Serve the knowledge base over HTTP (default 127.0.0.1:8080; put a\n"
+	"reverse proxy with TLS in front of it). Private by default: partner\n"
+	"staff log in. --public shows threads and practices to anyone, with\n"
+	"e-mail addresses hidden.\n";
+
+static int
+serve(struct cmd_ctx *c, const char *listen, bool public_mode)
+{
+	struct sk_web_settings s;
+	struct sk_err err = { 0 };
+
+	sk_web_settings_from_config(&s, &c->cfg);
+	if (listen)
+		s.listen = listen;
+	if (public_mode)
+		s.public_mode = true;
+	if (sk_web_serve(c->data_dir, &s, &err)) {
+		cmd_fail("serve: %s", err.msg);
+		return CMD_FAIL;
+	}
+	return CMD_OK;
+}
+
+int
+cmd_serve(struct cmd_ctx *c, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "public", no_argument, NULL, 'p' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *listen = NULL;
+	bool public_mode = false;
+	struct sk_index *ix;
+	struct sk_err err = { 0 };
+	int opt;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'l': listen = optarg; break;
+		case 'p': public_mode = true; break;
+		case 'h': return cmd_usage(serve_help, false);
+		default: return cmd_usage(serve_help, true);
+		}
+	}
+	if (optind < argc)
+		return cmd_usage(serve_help, true);
+	/* Fail early, with the store's own message, when there is none. */
+	if (sk_index_open(c->data_dir, SK_INDEX_NO_XAPIAN, &ix, &err)) {
+		cmd_fail("serve: %s", err.msg);
+		return CMD_FAIL;
+	}
+	sk_index_close(&ix);
+	return serve(c, listen, public_mode);
+}
+
+/* ---- demo ---------------------------------------------------------------- */
+
+extern const char sk_demo_mbox_2024[], sk_demo_mbox_2024_end[];
+extern const char sk_demo_mbox_2025[], sk_demo_mbox_2025_end[];
+extern const char sk_demo_conf[], sk_demo_conf_end[];
+
+#define DEMO_VERSION "demo-1"
+#define DEMO_COORDINATOR "koordynator@lista.example"
+#define DEMO_READER "a.kowalczyk@brzozowka.example"
+#define DEMO_PASSWORD "skarbnica-demo"
+
+static enum sk_status
+write_file(const char *dir, const char *name, const char *p, size_t n,
+	   struct sk_err *err)
+{
+	char path[4096];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "w");
+	if (!f)
+		return sk_err_set(err, SK_EIO, "cannot write '%s': %s", path,
+				  strerror(errno));
+	if (fwrite(p, 1, n, f) != n || fclose(f) != 0)
+		return sk_err_set(err, SK_EIO, "cannot write '%s'", path);
+	return SK_OK;
+}
+
+static enum sk_status
+load_demo(struct cmd_ctx *c, struct sk_err *err)
+{
+	static const struct {
+		const char *name;
+		const char *start, *end;
+	} files[] = {
+		{ "praktyki-2024.mbox", sk_demo_mbox_2024, sk_demo_mbox_2024_end },
+		{ "praktyki-2025.mbox", sk_demo_mbox_2025, sk_demo_mbox_2025_end },
+	};
+	struct sk_ingest_settings set = { .quiet = true };
+	struct sk_ingest *ing;
+	struct sk_index *ix;
+	struct sk_ingest_counts n;
+	enum sk_status rc;
+	char path[4096];
+
+	rc = cmd_open_store(c, 0, true, &ix, err);
+	if (rc)
+		return rc;
+	set.list_id = c->cfg.list.id;
+	rc = sk_ingest_new(ix, &set, &ing, err);
+	for (size_t i = 0; i < SK_ARRAY_SIZE(files) && !rc; i++) {
+		rc = write_file(c->data_dir, files[i].name, files[i].start,
+				(size_t)(files[i].end - files[i].start), err);
+		snprintf(path, sizeof(path), "%s/%s", c->data_dir,
+			 files[i].name);
+		if (!rc)
+			rc = sk_ingest_mbox(ing, path, err);
+	}
+	if (ing) {
+		struct sk_err ferr = { 0 };
+		enum sk_status frc;
+		sk_ingest_counts(ing, &n);
+		frc = sk_ingest_finish(&ing, &ferr);
+		if (!rc && frc) {
+			rc = frc;
+			*err = ferr;
+		}
+		if (!rc)
+			printf("demo: %lld messages loaded (%lld held for "
+			       "review, %lld flagged)\n",
+			       (long long)n.stored, (long long)n.held,
+			       (long long)n.flagged);
+	}
+	if (!rc)
+		rc = sk_index_user_set(ix, DEMO_COORDINATOR, "Marta Wierzbicka",
+				       SK_ROLE_COORDINATOR, DEMO_PASSWORD, err);
+	if (!rc)
+		rc = sk_index_user_set(ix, DEMO_READER, "Anna Kowalczyk",
+				       SK_ROLE_READER, DEMO_PASSWORD, err);
+	if (!rc)
+		rc = sk_index_meta_set(ix, "demo", DEMO_VERSION, err);
+	sk_index_close(&ix);
+	return rc;
+}
+
+int
+cmd_demo(struct cmd_ctx *c, int argc, char **argv)
+{
+	static const char help[] =
+		"usage: skarbnica [-d DATA] demo [--listen ADDR:PORT]\n"
+		"\n"
+		"Load the embedded demo corpus — two years of a fictional\n"
+		"partnership of seven municipalities — into DATA (default\n"
+		"./demo-data) and serve it at http://127.0.0.1:8080/.\n";
+	const char *listen = NULL;
+	struct sk_arena *a = sk_arena_new(0);
+	struct sk_index *ix;
+	struct sk_err err = { 0 };
+	const char *marker = NULL;
+	char conf[4096];
+	int rc;
+
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--listen") && i + 1 < argc)
+			listen = argv[++i];
+		else {
+			sk_arena_free(&a);
+			return cmd_usage(help, strcmp(argv[i], "--help") &&
+						       strcmp(argv[i], "-h"));
+		}
+	}
+	if (!c->data_dir_given)
+		c->data_dir = "./demo-data";
+	if (sk_index_open(c->data_dir, SK_INDEX_NO_XAPIAN, &ix, &err) == SK_OK) {
+		marker = sk_index_meta_get(ix, a, "demo");
+		sk_index_close(&ix);
+		if (!marker) {
+			cmd_fail("demo: '%s' holds a store that is not the "
+				 "demo's; use -d with another directory",
+				 c->data_dir);
+			sk_arena_free(&a);
+			return CMD_FAIL;
+		}
+	}
+	if (sk_mkdir_p(c->data_dir, 0750, &err) ||
+	    write_file(c->data_dir, "skarbnica.conf", sk_demo_conf,
+		       (size_t)(sk_demo_conf_end - sk_demo_conf), &err)) {
+		cmd_fail("demo: %s", err.msg);
+		sk_arena_free(&a);
+		return CMD_FAIL;
+	}
+	snprintf(conf, sizeof(conf), "%s/skarbnica.conf", c->data_dir);
+	c->config_path = conf;
+	if (cmd_load_config(c, &err)) {
+		cmd_fail("demo: %s", err.msg);
+		sk_arena_free(&a);
+		return CMD_FAIL;
+	}
+	if ((!marker || strcmp(marker, DEMO_VERSION)) && load_demo(c, &err)) {
+		cmd_fail("demo: %s", err.msg);
+		sk_arena_free(&a);
+		return CMD_FAIL;
+	}
+	sk_arena_free(&a);
+	printf("Skarbnica demo: http://%s/\n"
+	       "  coordinator: %s / %s\n"
+	       "  reader:      %s / %s\n"
+	       "Stop with Ctrl-C.\n",
+	       listen ? listen : c->cfg.web.listen, DEMO_COORDINATOR,
+	       DEMO_PASSWORD, DEMO_READER, DEMO_PASSWORD);
+	fflush(stdout);
+	rc = serve(c, listen, false);
+	return rc;
+}

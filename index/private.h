@@ -1,0 +1,298 @@
+/* index/private.h: declarations shared inside index/ only — the Polish
+ * analyzer, the query tree, the FTS5 tokenizer and the Xapian wrapper.
+ * Nothing outside index/ (tests aside) includes this file. */
+#ifndef SK_INDEX_PRIVATE_H
+#define SK_INDEX_PRIVATE_H
+
+#include "index/sk_index.h"
+
+SK_BEGIN_DECLS
+
+struct sqlite3;
+struct sk_xdb;
+
+/* The handle behind sk_index_open(); store.c owns its life. */
+struct sk_index {
+	char *dir;
+	struct sqlite3 *db;
+	struct sk_xdb *xdb; /* NULL when Xapian is off */
+	unsigned flags;	    /* enum sk_index_open_flags */
+	bool in_batch;
+	struct sk_stmt_cache *stmts; /* prepared statements, by SQL text */
+	struct sk_classifier *classifier; /* topic keywords, built lazily */
+	int64_t *xapian_dirty; /* ids to (re)put into Xapian at commit */
+	size_t n_xapian_dirty, cap_xapian_dirty;
+};
+
+struct sqlite3_stmt;
+/* A prepared statement for sql (a string literal: the cache is keyed by
+ * its address), reset and with bindings cleared. Owned by the cache; do not
+ * finalize. NULL with err set when preparing fails. */
+struct sqlite3_stmt *sk_ix_stmt(struct sk_index *ix, const char *sql,
+				struct sk_err *err);
+void sk_ix_stmt_cache_free(struct sk_index *ix);
+/* Status for an SQLite result code on ix's connection. */
+enum sk_status sk_ix_error(struct sk_index *ix, int rc, const char *what,
+			   struct sk_err *err);
+
+/* Run fn inside a transaction unless one is open already. */
+enum sk_status sk_index_autotx(struct sk_index *ix,
+			       enum sk_status (*fn)(struct sk_index *, void *,
+						    struct sk_err *),
+			       void *ctx, struct sk_err *err);
+/* Queue message id for a Xapian (re)put when the transaction commits. */
+void sk_index_mark_dirty(struct sk_index *ix, int64_t id);
+/* Build the Xapian document of stored message id from the store and put
+ * it (message.c). */
+enum sk_status sk_index_xapian_put(struct sk_index *ix, int64_t id,
+				   struct sk_err *err);
+/* Write the FTS5 row of message id (delete_old: remove the old row first,
+ * with the text as it was indexed). */
+enum sk_status sk_index_fts_put(struct sk_index *ix, int64_t id,
+				bool delete_old, struct sk_err *err);
+
+/* Remove the FTS5 row of message id (before its text changes or goes). */
+enum sk_status sk_index_fts_delete(struct sk_index *ix, int64_t id,
+				   struct sk_err *err);
+/* Recompute a thread's count, dates and subject from its messages. */
+enum sk_status sk_index_thread_stats(struct sk_index *ix, int64_t thread,
+				     struct sk_err *err);
+
+/* Topic classification (classify.c). */
+struct sk_classifier;
+void sk_classifier_free(struct sk_classifier **c);
+/* Classify stored message id and refresh its thread's topics. */
+enum sk_status sk_index_classify_message(struct sk_index *ix, int64_t id,
+					 struct sk_err *err);
+/* Recompute thread_topics of thread from its messages (manual rows kept);
+ * marks the thread's messages dirty when the topic set changed. */
+enum sk_status sk_index_thread_topics_refresh(struct sk_index *ix,
+					      int64_t thread_id,
+					      struct sk_err *err);
+
+/* The text of the FTS5/Xapian "sender" field for a message. */
+char *sk_index_sender_text(struct sk_arena *a, const char *name,
+			   const char *addr);
+
+/* ---- the Polish analyzer (index/analyze.c) --------------------------------
+ *
+ * One analyzer turns text into terms for both backends. A term is a UTF-8
+ * string: NFKC, case folded, marks stripped and ł -> l (Unicode does not
+ * decompose ł), at most SK_TERM_MAX bytes (longer ones are cut on a
+ * character boundary), NUL-terminated. For each word the analyzer emits, at
+ * the word's position, first the folded surface form, then (colocated, same
+ * position) the folded lemmas hunspell-pl gives for it — all of them when
+ * ambiguous — and, for a word written without Polish letters, the lemmas of
+ * the Polish words it can stand for ("sluzba" -> służba -> sluzba,
+ * "zamowien" -> zamówień -> zamowienie, zamowic).
+ *
+ * What one position holds (surface first; "index only" terms are left out
+ * in SK_ANALYZE_QUERY mode, see below):
+ *   word        surface, lemmas, lemmas of its restorations. Lemmas come
+ *               from the lowercase word given to hunspell with a capital
+ *               first letter, so proper nouns count ("krakowa" -> kraków,
+ *               "Łodzi" -> łódź). ALL-CAPS words are looked up in
+ *               lowercase only, never as proper nouns, and get no
+ *               restoration: RODO stays "rodo" (not Roda), BIP is "bip".
+ *               Words with digits get no lemmas ("mp3", "10kg").
+ *   compound    "wodno-ściekowa": surface "wodno-sciekowa"; the joined
+ *               lemmas of the parts ("wodno-sciekowy"); index only: every
+ *               part with its own expansion (wodno, sciekowa, sciekowy).
+ *   number      digit groups joined by . , / : - keep their separators
+ *               ("12/2011", "2024-01-15", "3,5"); groups of three digits
+ *               after a space or NBSP are joined without it ("130 000" and
+ *               "2 700 000,00" -> "130000", "2700000,00"); index only:
+ *               each digit group ("130", "000").
+ *   e-mail      "a.kowalczyk@brzozowka.example"; index only: the local
+ *               part, the domain and its parent domains of two or more
+ *               labels, and the words of both (a, kowalczyk, brzozowka;
+ *               a known top-level label such as pl is left out).
+ *   domain      "bip.brzozowka.pl" (three or more labels, or two ending in
+ *               a known top-level domain such as pl, com, eu, example);
+ *               index only: its parent domains and label words as above.
+ *
+ * Query mode gives a query word exactly the index-mode terms of the same
+ * word minus the "index only" parts, so a query word ORs its alternatives
+ * (the colocated terms) and is never widened to a part: the query
+ * "wodno-ściekowa" does not match every "wodno", yet the query "ściekowa"
+ * finds the compound, and `from:brzozowka.example` finds the address.
+ * Analyze a phrase in one call: "130 000" is one position only when both
+ * groups are seen together. Stop words are emitted in both modes. */
+
+struct sk_analyzer;
+
+/* The byte limit of a term. */
+#define SK_TERM_MAX 64
+
+/* The calling thread's analyzer, created on first use (one hunspell handle
+ * per thread, created under a global mutex) and freed at thread exit.
+ * Never NULL: without the dictionary it still folds, with no lemmas. */
+struct sk_analyzer *sk_analyzer_thread(void);
+/* True when hunspell-pl was found (lemmas available). */
+bool sk_analyzer_has_lemmas(struct sk_analyzer *an);
+
+/* A private analyzer, for tests and benchmarks (opt may be NULL). */
+struct sk_analyzer_options {
+	const char *dictionary; /* "/dir/pl_PL" (.aff and .dic added); NULL:
+				   /usr/share/hunspell/pl_PL and friends */
+	size_t cache_entries;	/* 0: 200 000 words; cleared when full */
+	int restore_filter;	/* 0: auto, 1: build it now, -1: never (see
+				   analyze.c; results are the same) */
+};
+struct sk_analyzer *sk_analyzer_new(const struct sk_analyzer_options *opt);
+void sk_analyzer_free(struct sk_analyzer **an); /* sets *an = NULL */
+
+struct sk_analyzer_stats {
+	uint64_t tokens, hits, misses, clears;
+	uint64_t stem_calls, spell_calls;
+	size_t cache_entries, cache_bytes; /* bytes: slab + table */
+	bool restore_filter;		   /* the filter is in use */
+};
+void sk_analyzer_get_stats(struct sk_analyzer *an,
+			   struct sk_analyzer_stats *st);
+/* Forget every cached word (benchmarks of the cold path). */
+void sk_analyzer_clear_cache(struct sk_analyzer *an);
+
+enum sk_analyze_mode {
+	SK_ANALYZE_INDEX, /* every word with surface, lemmas, restorations */
+	SK_ANALYZE_QUERY, /* the same expansion for a query's words */
+};
+
+/* Called once per term. pos counts words from 0 within one call (the
+ * caller adds a base per field). colocated is false for the first term of
+ * a position and true for the others at the same position; no term comes
+ * twice at one position. [start, end) are the word's byte offsets in the
+ * input text. term is valid until the callback returns. Return non-zero to
+ * stop. The callback must not call sk_analyze() on the same analyzer. */
+typedef int sk_term_fn(void *ctx, const char *term, size_t len, uint32_t pos,
+		       size_t start, size_t end, bool colocated);
+
+/* Analyze text of n bytes (UTF-8; invalid bytes separate words like
+ * punctuation). Returns the number of positions used (the position of the
+ * term that stopped it counts). Words that fold to nothing take no
+ * position. Stop words are emitted too (phrases need them);
+ * sk_analyze_is_stop tells which surface terms are stop words. */
+uint32_t sk_analyze(struct sk_analyzer *an, const char *text, size_t n,
+		    enum sk_analyze_mode mode, sk_term_fn *fn, void *ctx);
+/* True for a folded surface term on the Polish stop list ("i", "w", "ze",
+ * "sie", "nie", ...). Lemma terms are never stop words. */
+bool sk_analyze_is_stop(const char *term, size_t len);
+
+/* Fold one string the way terms are folded (NFKC, case fold, strip marks,
+ * ł -> l), into an arena string. Invalid UTF-8 is replaced by U+FFFD and
+ * control characters other than \t and \n are dropped first. No length
+ * limit (terms are cut at SK_TERM_MAX, this is not). */
+char *sk_fold(struct sk_arena *a, const char *s, size_t n);
+
+/* ---- the FTS5 tokenizer (index/fts.c) ----------------------------------- */
+
+/* Register the 'skarbnica' FTS5 tokenizer on a connection (an
+ * sk_db_connect_fn). It takes no arguments and tokenizes with
+ * sk_analyzer_thread(): documents in SK_ANALYZE_INDEX mode, queries in
+ * SK_ANALYZE_QUERY mode (colocated tokens are alternatives), prefix
+ * queries ("zamow*") with the folded surface only. Returns an SQLite
+ * result code. */
+int sk_fts_register(struct sqlite3 *db, void *unused);
+
+/* ---- the query language (index/query.c) --------------------------------
+ *
+ * One parser builds one tree; each backend compiles it. */
+
+enum sk_qnode_kind {
+	SK_Q_AND,
+	SK_Q_OR,
+	SK_Q_NOT,     /* one child */
+	SK_Q_WORD,    /* text: one word (or a hyphenated compound) */
+	SK_Q_PHRASE,  /* text: several words, in order */
+	SK_Q_TOPIC,   /* text: slug */
+	SK_Q_PARTNER, /* text: slug */
+	SK_Q_DATE,    /* date_from/date_to, 0 = open end */
+	SK_Q_HAS_ATTACHMENT,
+	SK_Q_ALL,     /* matches everything (an empty query) */
+};
+
+enum sk_qfield {
+	SK_QF_ANY = 0, /* subject, sender, body, attachments */
+	SK_QF_SUBJECT,
+	SK_QF_FROM,
+};
+
+struct sk_qnode {
+	enum sk_qnode_kind kind;
+	enum sk_qfield field; /* WORD, PHRASE */
+	const char *text;     /* as typed (UTF-8), for WORD/PHRASE/slugs */
+	time_t date_from, date_to; /* DATE: [from, to) in UTC seconds */
+	struct sk_qnode **kids;
+	size_t n_kids;
+};
+
+/* Query limits: longer or deeper queries are SK_EINVAL. */
+#define SK_QUERY_MAX_BYTES 1024
+#define SK_QUERY_MAX_NODES 64
+#define SK_QUERY_MAX_DEPTH 16
+
+/* Parse q into a tree allocated from a. SK_EINVAL with a Polish message
+ * for the user on syntax errors (unbalanced parentheses or quotes, a
+ * dangling OR, an unknown field, a bad date, a query of only NOT terms...).
+ * An empty query gives SK_Q_ALL. */
+enum sk_status sk_query_parse(struct sk_arena *a, const char *q,
+			      struct sk_qnode **root_out, struct sk_err *err);
+/* A canonical text form of a tree (for tests and logs). */
+char *sk_query_dump(struct sk_arena *a, const struct sk_qnode *n);
+
+/* ---- the Xapian wrapper (index/xap.cc, the only C++ file) --------------
+ *
+ * Documents are messages keyed by the store id. Terms come from
+ * sk_analyze(); field prefixes and value slots are fixed in xap.cc. No
+ * exception crosses into C: every entry point returns a status. */
+
+enum sk_xdb_mode { SK_XDB_READ, SK_XDB_WRITE };
+
+/* SK_EAGAIN when another process holds the writer lock. */
+enum sk_status sk_xdb_open(const char *dir, enum sk_xdb_mode mode,
+			   struct sk_xdb **db_out, struct sk_err *err);
+void sk_xdb_close(struct sk_xdb **db);
+/* Readers: see the latest commit (cheap when nothing changed). */
+enum sk_status sk_xdb_reopen(struct sk_xdb *db, struct sk_err *err);
+
+/* What a message document holds; all strings UTF-8. */
+struct sk_xdoc {
+	int64_t id;
+	int64_t thread_id;
+	time_t date;
+	const char *subject, *sender, *body, *attachments;
+	const char *partner;	/* slug or NULL */
+	const char **topics;	/* slugs */
+	size_t n_topics;
+	bool has_attachment;
+	bool held;		/* SK_MSG_HELD and not approved */
+};
+
+/* Add or replace (by id) a document. Writers only. */
+enum sk_status sk_xdb_put(struct sk_xdb *db, const struct sk_xdoc *d,
+			  struct sk_err *err);
+enum sk_status sk_xdb_delete(struct sk_xdb *db, int64_t id,
+			     struct sk_err *err);
+enum sk_status sk_xdb_commit(struct sk_xdb *db, struct sk_err *err);
+int64_t sk_xdb_doccount(struct sk_xdb *db);
+
+struct sk_xsearch {
+	const struct sk_qnode *query;
+	size_t offset, limit;
+	bool sort_by_date;
+	bool collapse_threads;
+	bool include_held;
+};
+
+/* Run a query: ids of the page in rank order into ids_out (allocated from
+ * a), the exact total into *total_out. When all_ids_out is not NULL it gets
+ * every matching id (for facets), in no particular order.
+ * SK_EAGAIN: DatabaseModifiedError persisted after reopen-and-retry. */
+enum sk_status sk_xdb_search(struct sk_xdb *db, struct sk_arena *a,
+			     const struct sk_xsearch *s, int64_t **ids_out,
+			     size_t *n_out, int64_t *total_out,
+			     int64_t **all_ids_out, size_t *n_all_out,
+			     struct sk_err *err);
+
+SK_END_DECLS
+#endif

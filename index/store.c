@@ -1,0 +1,734 @@
+/* index/store.c: opening the data directory (SQLite store + Xapian),
+ * transactions, the prepared-statement cache, and the small tables:
+ * meta, sources, partners, users, statistics. Messages are in message.c,
+ * reading for the web in read.c, topics in classify.c. */
+#include "index/private.h"
+#include "schema/sk_schema.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <sodium.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* ---- prepared statements, cached by the address of their SQL literal ---- */
+
+#define STMT_SLOTS 128
+
+struct sk_stmt_cache {
+	const char *sql[STMT_SLOTS];
+	sqlite3_stmt *st[STMT_SLOTS];
+};
+
+enum sk_status
+sk_ix_error(struct sk_index *ix, int rc, const char *what, struct sk_err *err)
+{
+	return sk_db_error(ix->db, rc, what, err);
+}
+
+sqlite3_stmt *
+sk_ix_stmt(struct sk_index *ix, const char *sql, struct sk_err *err)
+{
+	struct sk_stmt_cache *c = ix->stmts;
+	size_t h = ((uintptr_t)sql >> 3) % STMT_SLOTS;
+	sqlite3_stmt *st;
+	int rc;
+
+	for (size_t i = 0; i < STMT_SLOTS; i++) {
+		size_t k = (h + i) % STMT_SLOTS;
+		if (c->sql[k] == sql) {
+			sqlite3_reset(c->st[k]);
+			sqlite3_clear_bindings(c->st[k]);
+			return c->st[k];
+		}
+		if (!c->sql[k]) {
+			rc = sqlite3_prepare_v3(ix->db, sql, -1,
+						SQLITE_PREPARE_PERSISTENT, &st,
+						NULL);
+			if (rc != SQLITE_OK) {
+				sk_ix_error(ix, rc, "prepare", err);
+				return NULL;
+			}
+			c->sql[k] = sql;
+			c->st[k] = st;
+			return st;
+		}
+	}
+	/* A full cache is a bug: there are fewer statements than slots. */
+	SK_BUG("statement cache full");
+}
+
+void
+sk_ix_stmt_cache_free(struct sk_index *ix)
+{
+	if (!ix->stmts)
+		return;
+	for (size_t i = 0; i < STMT_SLOTS; i++)
+		if (ix->stmts->st[i])
+			sqlite3_finalize(ix->stmts->st[i]);
+	free(ix->stmts);
+	ix->stmts = NULL;
+}
+
+/* ---- open and close ---------------------------------------------------- */
+
+static char *
+path_join(const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *p = sk_xmalloc(n);
+	snprintf(p, n, "%s/%s", dir, name);
+	return p;
+}
+
+enum sk_status
+sk_index_open(const char *data_dir, unsigned flags, struct sk_index **ix_out,
+	      struct sk_err *err)
+{
+	struct sk_index *ix;
+	char *path;
+	unsigned dbflags = 0;
+	enum sk_status rc;
+
+	*ix_out = NULL;
+	if (flags & SK_INDEX_CREATE) {
+		rc = sk_mkdir_p(data_dir, 0750, err);
+		if (rc)
+			return rc;
+		dbflags |= SK_DB_CREATE;
+	}
+	if (!(flags & SK_INDEX_WRITE))
+		dbflags |= SK_DB_READONLY;
+	if (sodium_init() < 0)
+		return sk_err_set(err, SK_EIO, "cannot initialise libsodium");
+
+	ix = sk_xcalloc(1, sizeof(*ix));
+	ix->dir = sk_xstrdup(data_dir);
+	ix->flags = flags;
+	ix->stmts = sk_xcalloc(1, sizeof(*ix->stmts));
+	path = path_join(data_dir, "skarbnica.db");
+	rc = sk_db_open(path, dbflags, sk_fts_register, NULL, &ix->db, err);
+	free(path);
+	if (!rc && !(flags & SK_INDEX_NO_XAPIAN)) {
+		char *xdir = path_join(data_dir, "xapian");
+		struct stat st;
+		/* Readers of a store without a Xapian index fall back to FTS5;
+		 * writers create it. */
+		if ((flags & SK_INDEX_WRITE) || stat(xdir, &st) == 0)
+			rc = sk_xdb_open(xdir,
+					 (flags & SK_INDEX_WRITE) ? SK_XDB_WRITE
+								  : SK_XDB_READ,
+					 &ix->xdb, err);
+		free(xdir);
+	}
+	if (rc) {
+		sk_index_close(&ix);
+		return rc;
+	}
+	*ix_out = ix;
+	return SK_OK;
+}
+
+void
+sk_index_close(struct sk_index **ixp)
+{
+	struct sk_index *ix = *ixp;
+	if (!ix)
+		return;
+	if (ix->in_batch)
+		sk_index_rollback(ix);
+	sk_classifier_free(&ix->classifier);
+	sk_ix_stmt_cache_free(ix);
+	sk_db_close(&ix->db);
+	if (ix->xdb)
+		sk_xdb_close(&ix->xdb);
+	free(ix->xapian_dirty);
+	free(ix->dir);
+	free(ix);
+	*ixp = NULL;
+}
+
+/* ---- transactions -------------------------------------------------------- */
+
+enum sk_status
+sk_index_begin(struct sk_index *ix, struct sk_err *err)
+{
+	enum sk_status rc;
+	if (ix->in_batch)
+		SK_BUG("nested sk_index_begin");
+	rc = sk_db_exec(ix->db, "BEGIN IMMEDIATE", err);
+	if (!rc)
+		ix->in_batch = true;
+	return rc;
+}
+
+/* Xapian is a rebuildable cache: it is written after the store commits,
+ * from the ids the transaction touched. A crash in between leaves Xapian
+ * behind the store; sk_index_open() for writing catches it up. */
+static enum sk_status
+flush_xapian(struct sk_index *ix, struct sk_err *err)
+{
+	enum sk_status rc = SK_OK;
+	if (!ix->xdb || !ix->n_xapian_dirty) {
+		ix->n_xapian_dirty = 0;
+		return SK_OK;
+	}
+	for (size_t i = 0; i < ix->n_xapian_dirty && !rc; i++)
+		rc = sk_index_xapian_put(ix, ix->xapian_dirty[i], err);
+	if (!rc)
+		rc = sk_xdb_commit(ix->xdb, err);
+	ix->n_xapian_dirty = 0;
+	return rc;
+}
+
+enum sk_status
+sk_index_commit(struct sk_index *ix, struct sk_err *err)
+{
+	enum sk_status rc;
+	if (!ix->in_batch)
+		SK_BUG("sk_index_commit without begin");
+	rc = sk_db_exec(ix->db, "COMMIT", err);
+	if (rc) {
+		sk_index_rollback(ix);
+		return rc;
+	}
+	ix->in_batch = false;
+	return flush_xapian(ix, err);
+}
+
+void
+sk_index_rollback(struct sk_index *ix)
+{
+	if (!ix->in_batch)
+		return;
+	sk_db_exec(ix->db, "ROLLBACK", NULL);
+	ix->in_batch = false;
+	ix->n_xapian_dirty = 0;
+}
+
+void
+sk_index_mark_dirty(struct sk_index *ix, int64_t id)
+{
+	if (!ix->xdb)
+		return;
+	for (size_t i = ix->n_xapian_dirty; i-- > 0 &&
+					     i + 64 > ix->n_xapian_dirty;)
+		if (ix->xapian_dirty[i] == id)
+			return;
+	sk_xgrow((void **)&ix->xapian_dirty, &ix->cap_xapian_dirty,
+		 ix->n_xapian_dirty + 1, sizeof(int64_t));
+	ix->xapian_dirty[ix->n_xapian_dirty++] = id;
+}
+
+/* Run fn inside a transaction unless the caller already opened one. */
+enum sk_status
+sk_index_autotx(struct sk_index *ix,
+		enum sk_status (*fn)(struct sk_index *, void *,
+				     struct sk_err *),
+		void *ctx, struct sk_err *err)
+{
+	enum sk_status rc;
+	if (ix->in_batch)
+		return fn(ix, ctx, err);
+	rc = sk_index_begin(ix, err);
+	if (rc)
+		return rc;
+	rc = fn(ix, ctx, err);
+	if (rc) {
+		sk_index_rollback(ix);
+		return rc;
+	}
+	return sk_index_commit(ix, err);
+}
+
+/* ---- meta ---------------------------------------------------------------- */
+
+enum sk_status
+sk_index_meta_set(struct sk_index *ix, const char *key, const char *value,
+		  struct sk_err *err)
+{
+	sqlite3_stmt *st = sk_ix_stmt(
+		ix, "INSERT INTO meta(key, value) VALUES (?1, ?2) "
+		    "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+		err);
+	int rc;
+	if (!st)
+		return err ? err->code : SK_EDB;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sk_ix_error(ix, rc, "set meta", err);
+	return SK_OK;
+}
+
+const char *
+sk_index_meta_get(struct sk_index *ix, struct sk_arena *a, const char *key)
+{
+	sqlite3_stmt *st =
+		sk_ix_stmt(ix, "SELECT value FROM meta WHERE key = ?1", NULL);
+	const char *v = NULL;
+	if (!st)
+		return NULL;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sk_arena_strdup(a, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_reset(st);
+	return v;
+}
+
+/* ---- sources ------------------------------------------------------------- */
+
+enum sk_status
+sk_index_source_get(struct sk_index *ix, const char *kind,
+		    const char *location, struct sk_source_state *out,
+		    struct sk_err *err)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = sk_ix_stmt(ix, "INSERT OR IGNORE INTO sources(kind, location) "
+			    "VALUES (?1, ?2)",
+			err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, location, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sk_ix_error(ix, rc, "add source", err);
+	st = sk_ix_stmt(ix,
+			"SELECT id, coalesce(uidvalidity, 0), "
+			"coalesce(last_uid, 0), coalesce(mbox_offset, 0) "
+			"FROM sources WHERE kind = ?1 AND location = ?2",
+			err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, location, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return sk_ix_error(ix, rc, "read source", err);
+	}
+	out->id = sqlite3_column_int64(st, 0);
+	out->uidvalidity = sqlite3_column_int64(st, 1);
+	out->last_uid = sqlite3_column_int64(st, 2);
+	out->mbox_offset = sqlite3_column_int64(st, 3);
+	sqlite3_reset(st);
+	return SK_OK;
+}
+
+enum sk_status
+sk_index_source_set(struct sk_index *ix, const struct sk_source_state *s,
+		    struct sk_err *err)
+{
+	sqlite3_stmt *st = sk_ix_stmt(
+		ix,
+		"UPDATE sources SET uidvalidity = ?2, last_uid = ?3, "
+		"mbox_offset = ?4, updated_at = strftime('%s','now') "
+		"WHERE id = ?1",
+		err);
+	int rc;
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, s->id);
+	sqlite3_bind_int64(st, 2, s->uidvalidity);
+	sqlite3_bind_int64(st, 3, s->last_uid);
+	sqlite3_bind_int64(st, 4, s->mbox_offset);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sk_ix_error(ix, rc, "update source", err);
+	return SK_OK;
+}
+
+bool
+sk_index_source_file_done(struct sk_index *ix, int64_t source_id,
+			  const char *name)
+{
+	sqlite3_stmt *st = sk_ix_stmt(
+		ix, "SELECT 1 FROM source_files WHERE source_id = ?1 AND name = ?2",
+		NULL);
+	bool done;
+	if (!st)
+		return false;
+	sqlite3_bind_int64(st, 1, source_id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	done = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_reset(st);
+	return done;
+}
+
+enum sk_status
+sk_index_source_file_add(struct sk_index *ix, int64_t source_id,
+			 const char *name, struct sk_err *err)
+{
+	sqlite3_stmt *st = sk_ix_stmt(
+		ix, "INSERT OR IGNORE INTO source_files(source_id, name) "
+		    "VALUES (?1, ?2)",
+		err);
+	int rc;
+	if (!st)
+		return err->code;
+	sqlite3_bind_int64(st, 1, source_id);
+	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return sk_ix_error(ix, rc, "record maildir file", err);
+	return SK_OK;
+}
+
+/* ---- partners -------------------------------------------------------------- */
+
+struct sync_partners {
+	const struct sk_partner_conf *p;
+	size_t n;
+};
+
+static enum sk_status
+sync_partners_tx(struct sk_index *ix, void *ctx, struct sk_err *err)
+{
+	struct sync_partners *sp = ctx;
+	enum sk_status rc = sk_db_exec(ix->db, "DELETE FROM partner_domains",
+				       err);
+	for (size_t i = 0; i < sp->n && !rc; i++) {
+		const struct sk_partner_conf *p = &sp->p[i];
+		sqlite3_stmt *st = sk_ix_stmt(
+			ix,
+			"INSERT INTO partners(slug, name, kind) "
+			"VALUES (?1, ?2, ?3) ON CONFLICT(slug) DO UPDATE "
+			"SET name = excluded.name, kind = excluded.kind",
+			err);
+		int64_t pid;
+		char *doms, *save = NULL;
+		if (!st)
+			return err->code;
+		sqlite3_bind_text(st, 1, p->slug, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, p->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, p->kind ? p->kind : "gmina", -1,
+				  SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return sk_ix_error(ix, sqlite3_reset(st),
+					   "store partner", err);
+		st = sk_ix_stmt(ix, "SELECT id FROM partners WHERE slug = ?1",
+				err);
+		if (!st)
+			return err->code;
+		sqlite3_bind_text(st, 1, p->slug, -1, SQLITE_STATIC);
+		if (sqlite3_step(st) != SQLITE_ROW)
+			return sk_ix_error(ix, sqlite3_reset(st),
+					   "read partner", err);
+		pid = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		doms = sk_xstrdup(p->domains);
+		for (char *d = strtok_r(doms, " ,\t", &save); d && !rc;
+		     d = strtok_r(NULL, " ,\t", &save)) {
+			st = sk_ix_stmt(ix,
+					"INSERT OR REPLACE INTO "
+					"partner_domains(domain, partner_id) "
+					"VALUES (lower(?1), ?2)",
+					err);
+			if (!st) {
+				rc = err->code;
+				break;
+			}
+			sqlite3_bind_text(st, 1, d, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, pid);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				rc = sk_ix_error(ix, sqlite3_reset(st),
+						 "store partner domain", err);
+			sqlite3_reset(st);
+		}
+		free(doms);
+	}
+	return rc;
+}
+
+enum sk_status
+sk_index_sync_partners(struct sk_index *ix, const struct sk_partner_conf *p,
+		       size_t n, struct sk_err *err)
+{
+	struct sync_partners sp = { p, n };
+	return sk_index_autotx(ix, sync_partners_tx, &sp, err);
+}
+
+/* ---- users ------------------------------------------------------------------ */
+
+const char *
+sk_role_name(enum sk_role r)
+{
+	switch (r) {
+	case SK_ROLE_READER: return "reader";
+	case SK_ROLE_COORDINATOR: return "coordinator";
+	case SK_ROLE_ADMIN: return "admin";
+	}
+	return "reader";
+}
+
+enum sk_status
+sk_role_parse(const char *s, enum sk_role *out)
+{
+	if (!strcmp(s, "reader"))
+		*out = SK_ROLE_READER;
+	else if (!strcmp(s, "coordinator"))
+		*out = SK_ROLE_COORDINATOR;
+	else if (!strcmp(s, "admin"))
+		*out = SK_ROLE_ADMIN;
+	else
+		return SK_EINVAL;
+	return SK_OK;
+}
+
+static bool
+plausible_address(const char *email)
+{
+	const char *at = strchr(email, '@');
+	size_t n = strlen(email);
+	if (!at || at == email || !at[1] || strchr(at + 1, '@') || n > 254)
+		return false;
+	for (const char *p = email; *p; p++)
+		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' ||
+		    *p == '"' || *p == ',')
+			return false;
+	return strchr(at + 1, '.') != NULL;
+}
+
+enum sk_status
+sk_index_user_set(struct sk_index *ix, const char *email, const char *name,
+		  enum sk_role role, const char *password, struct sk_err *err)
+{
+	char hash[crypto_pwhash_STRBYTES];
+	sqlite3_stmt *st;
+	const char *at;
+	int rc;
+
+	if (!plausible_address(email))
+		return sk_err_set(err, SK_EINVAL, "'%s' is not an e-mail address",
+				  email);
+	if (password) {
+		if (strlen(password) < 8)
+			return sk_err_set(err, SK_EINVAL,
+					  "the password must have at least 8 "
+					  "characters");
+		if (crypto_pwhash_str(hash, password, strlen(password),
+				      crypto_pwhash_OPSLIMIT_INTERACTIVE,
+				      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+			return sk_err_set(err, SK_EIO,
+					  "cannot hash the password (out of "
+					  "memory?)");
+	}
+	at = strchr(email, '@');
+	st = sk_ix_stmt(
+		ix,
+		"INSERT INTO users(email, name, role, password_hash, "
+		"partner_id, created_at) VALUES (?1, ?2, ?3, ?4, "
+		"(SELECT partner_id FROM partner_domains WHERE domain = "
+		"lower(?5)), strftime('%s','now')) "
+		"ON CONFLICT(email) DO UPDATE SET role = excluded.role, "
+		"name = CASE WHEN excluded.name <> '' THEN excluded.name "
+		"ELSE users.name END, "
+		"password_hash = coalesce(excluded.password_hash, "
+		"users.password_hash), partner_id = excluded.partner_id",
+		err);
+	if (!st)
+		return err->code;
+	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, name ? name : "", -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, sk_role_name(role), -1, SQLITE_STATIC);
+	if (password)
+		sqlite3_bind_text(st, 4, hash, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_text(st, 5, at + 1, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sodium_memzero(hash, sizeof(hash));
+	if (rc != SQLITE_DONE)
+		return sk_ix_error(ix, rc, "store user", err);
+	return SK_OK;
+}
+
+/* ---- statistics ---------------------------------------------------------- */
+
+static int64_t
+count(struct sk_index *ix, const char *sql)
+{
+	sqlite3_stmt *st = sk_ix_stmt(ix, sql, NULL);
+	int64_t n = 0;
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		n = sqlite3_column_int64(st, 0);
+	if (st)
+		sqlite3_reset(st);
+	return n;
+}
+
+/* Bytes of the regular files directly in dir (the Xapian database). */
+static int64_t
+dir_bytes(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4096];
+	int64_t total = 0;
+
+	if (!d)
+		return 0;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >=
+		    (int)sizeof(path))
+			continue;
+		if (stat(path, &st) == 0 && S_ISREG(st.st_mode))
+			total += st.st_size;
+	}
+	closedir(d);
+	return total;
+}
+
+enum sk_status
+sk_index_stats(struct sk_index *ix, struct sk_stats *out, struct sk_err *err)
+{
+	char path[4096];
+	struct stat st;
+
+	memset(out, 0, sizeof(*out));
+	out->messages = count(ix, "SELECT count(*) FROM messages");
+	out->threads = count(ix, "SELECT count(*) FROM threads");
+	out->attachments = count(ix, "SELECT count(*) FROM attachments");
+	out->flagged = count(ix, "SELECT count(*) FROM messages "
+				 "WHERE flags & 1");
+	out->held = count(ix, "SELECT count(*) FROM messages WHERE flags & 8 "
+			      "AND approved_at IS NULL");
+	out->partners = count(ix, "SELECT count(*) FROM partners");
+	out->topics = count(ix, "SELECT count(*) FROM topics");
+	out->users = count(ix, "SELECT count(*) FROM users");
+	out->notes = count(ix, "SELECT count(*) FROM notes");
+	out->outbox_queued = count(ix, "SELECT count(*) FROM outbox "
+				       "WHERE state IN ('queued','sending')");
+	out->outbox_failed = count(ix, "SELECT count(*) FROM outbox "
+				       "WHERE state = 'failed'");
+	out->last_ingest = count(ix, "SELECT coalesce(max(ingested_at), 0) "
+				     "FROM messages");
+	snprintf(path, sizeof(path), "%s/skarbnica.db", ix->dir);
+	if (stat(path, &st) == 0)
+		out->store_bytes = st.st_size;
+	snprintf(path, sizeof(path), "%s/skarbnica.db-wal", ix->dir);
+	if (stat(path, &st) == 0)
+		out->store_bytes += st.st_size;
+	snprintf(path, sizeof(path), "%s/xapian", ix->dir);
+	out->xapian_bytes = dir_bytes(path);
+	(void)err;
+	return SK_OK;
+}
+
+enum sk_status
+sk_backend_parse(const char *s, enum sk_backend *out)
+{
+	if (!strcmp(s, "xapian"))
+		*out = SK_BACKEND_XAPIAN;
+	else if (!strcmp(s, "fts5"))
+		*out = SK_BACKEND_FTS5;
+	else
+		return SK_EINVAL;
+	return SK_OK;
+}
+
+char *
+sk_index_sender_text(struct sk_arena *a, const char *name, const char *addr)
+{
+	return sk_arena_printf(a, "%s %s", name ? name : "", addr ? addr : "");
+}
+
+/* ---- rebuilding both indexes from the store --------------------------------- */
+
+static enum sk_status
+clear_dir(const char *dir, struct sk_err *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	char path[4096];
+	if (!d)
+		return errno == ENOENT ? SK_OK
+				       : sk_err_set(err, SK_EIO,
+						    "cannot open '%s': %s", dir,
+						    strerror(errno));
+	while ((e = readdir(d)) != NULL) {
+		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+			continue;
+		if (snprintf(path, sizeof(path), "%s/%s", dir, e->d_name) >=
+		    (int)sizeof(path))
+			continue;
+		if (unlink(path) < 0) {
+			closedir(d);
+			return sk_err_set(err, SK_EIO, "cannot remove '%s': %s",
+					  path, strerror(errno));
+		}
+	}
+	closedir(d);
+	return SK_OK;
+}
+
+enum sk_status
+sk_index_reindex(struct sk_index *ix,
+		 void (*progress)(int64_t done, int64_t total, void *ctx),
+		 void *ctx, struct sk_err *err)
+{
+	sqlite3_stmt *st;
+	int64_t *ids = NULL, total;
+	size_t n = 0, cap = 0;
+	enum sk_status rc;
+
+	if (!(ix->flags & SK_INDEX_WRITE))
+		SK_BUG("reindex on a read-only handle");
+	if (ix->xdb) {
+		char *xdir = path_join(ix->dir, "xapian");
+		sk_xdb_close(&ix->xdb);
+		rc = clear_dir(xdir, err);
+		if (!rc)
+			rc = sk_xdb_open(xdir, SK_XDB_WRITE, &ix->xdb, err);
+		free(xdir);
+		if (rc)
+			return rc;
+	}
+	st = sk_ix_stmt(ix, "SELECT id FROM messages ORDER BY id", err);
+	if (!st)
+		return err->code;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		sk_xgrow((void **)&ids, &cap, n + 1, sizeof(*ids));
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	total = (int64_t)n;
+	rc = sk_index_begin(ix, err);
+	if (!rc)
+		rc = sk_db_exec(ix->db,
+				"INSERT INTO messages_fts(messages_fts) "
+				"VALUES ('delete-all')",
+				err);
+	for (size_t i = 0; i < n && !rc; i++) {
+		rc = sk_index_fts_put(ix, ids[i], false, err);
+		if (!rc)
+			sk_index_mark_dirty(ix, ids[i]);
+		if (!rc && (i + 1) % 2000 == 0) {
+			rc = sk_index_commit(ix, err);
+			if (!rc)
+				rc = sk_index_begin(ix, err);
+			if (progress)
+				progress((int64_t)i + 1, total, ctx);
+		}
+	}
+	if (rc)
+		sk_index_rollback(ix);
+	else
+		rc = sk_index_commit(ix, err);
+	if (!rc && progress)
+		progress(total, total, ctx);
+	free(ids);
+	return rc;
+}

@@ -1,0 +1,2 @@
+ingest_LIB := $(BUILD)/ingest/libsk_ingest.a
+$(ingest_LIB): $(call obj,$(wildcard ingest/*.c))

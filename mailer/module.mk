@@ -1,0 +1,2 @@
+mailer_LIB := $(BUILD)/mailer/libsk_mailer.a
+$(mailer_LIB): $(call obj,$(wildcard mailer/*.c))
