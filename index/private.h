@@ -94,7 +94,8 @@ char *sk_index_sender_text(struct sk_arena *a, const char *name,
  *               "Łodzi" -> łódź). ALL-CAPS words are looked up in
  *               lowercase only, never as proper nouns, and get no
  *               restoration: RODO stays "rodo" (not Roda), BIP is "bip".
- *               Words with digits get no lemmas ("mp3", "10kg").
+ *               (A lowercase "rodo" is looked up as "Rodo" and also gets
+ *               "roda".) Words with digits get no lemmas ("mp3", "10kg").
  *   compound    "wodno-ściekowa": surface "wodno-sciekowa"; the joined
  *               lemmas of the parts ("wodno-sciekowy"); index only: every
  *               part with its own expansion (wodno, sciekowa, sciekowy).
@@ -121,12 +122,15 @@ char *sk_index_sender_text(struct sk_arena *a, const char *name,
 
 struct sk_analyzer;
 
-/* The byte limit of a term. */
+/* The byte limit of a term. Only the first 256 bytes of a word are read
+ * for its term; words over 60 bytes get no lemmas. */
 #define SK_TERM_MAX 64
 
 /* The calling thread's analyzer, created on first use (one hunspell handle
  * per thread, created under a global mutex) and freed at thread exit.
- * Never NULL: without the dictionary it still folds, with no lemmas. */
+ * Never NULL: without the dictionary it still folds, with no lemmas. It
+ * caches each distinct token's terms (200 000 tokens, about 20 MB at most,
+ * emptied when full) next to hunspell's ~31 MB. */
 struct sk_analyzer *sk_analyzer_thread(void);
 /* True when hunspell-pl was found (lemmas available). */
 bool sk_analyzer_has_lemmas(struct sk_analyzer *an);
@@ -143,8 +147,11 @@ struct sk_analyzer *sk_analyzer_new(const struct sk_analyzer_options *opt);
 void sk_analyzer_free(struct sk_analyzer **an); /* sets *an = NULL */
 
 struct sk_analyzer_stats {
-	uint64_t tokens, hits, misses, clears;
-	uint64_t stem_calls, spell_calls;
+	uint64_t lookups;      /* cache lookups: tokens, and the parts of
+				  compounds and addresses */
+	uint64_t hits, misses; /* of those lookups */
+	uint64_t clears;       /* times the full cache was emptied */
+	uint64_t stem_calls, spell_calls; /* hunspell calls */
 	size_t cache_entries, cache_bytes; /* bytes: slab + table */
 	bool restore_filter;		   /* the filter is in use */
 };
@@ -174,8 +181,8 @@ typedef int sk_term_fn(void *ctx, const char *term, size_t len, uint32_t pos,
  * sk_analyze_is_stop tells which surface terms are stop words. */
 uint32_t sk_analyze(struct sk_analyzer *an, const char *text, size_t n,
 		    enum sk_analyze_mode mode, sk_term_fn *fn, void *ctx);
-/* True for a folded surface term on the Polish stop list ("i", "w", "ze",
- * "sie", "nie", ...). Lemma terms are never stop words. */
+/* True for a folded term on the Polish stop list ("i", "w", "ze", "sie",
+ * "nie", ...). Ask it about the surface term of a position (the first). */
 bool sk_analyze_is_stop(const char *term, size_t len);
 
 /* Fold one string the way terms are folded (NFKC, case fold, strip marks,

@@ -401,5 +401,343 @@ enum sk_status sk_index_attachment(struct sk_index *ix, struct sk_arena *a,
 				   const void **data_out, size_t *len_out,
 				   struct sk_err *err);
 
+/* ---- outbox, notes, subscriptions (mailer) ---- */
+
+/* Outgoing mail. Every message Skarbnica sends is a row in the outbox,
+ * queued with its final bytes and its Message-ID (fixed when queued), and
+ * sent by mailer/ (see the exactly-once rule in mailer/sk_mailer.h):
+ *
+ *   queued --claim--> sending --250 to the final dot--> sent
+ *                        |--4xx, network, before the dot--> queued again
+ *                        |    (attempts + 1, next_attempt_at later)
+ *                        |--5xx--> failed (last_error: the reply)
+ *                        `--no reply after the dot--> failed, uncertain
+ *
+ * Writers only (SK_INDEX_WRITE; the mailer opens with SK_INDEX_NO_XAPIAN).
+ * Times are Unix seconds. */
+
+enum sk_outbox_kind { SK_OUTBOX_NOTE, SK_OUTBOX_DIGEST, SK_OUTBOX_LOGIN };
+enum sk_outbox_state {
+	SK_OUTBOX_QUEUED,
+	SK_OUTBOX_SENDING,
+	SK_OUTBOX_SENT,
+	SK_OUTBOX_FAILED,
+};
+const char *sk_outbox_state_name(enum sk_outbox_state s);
+const char *sk_outbox_kind_name(enum sk_outbox_kind k);
+
+/* Digest periods. */
+enum sk_period { SK_PERIOD_DAILY, SK_PERIOD_WEEKLY };
+const char *sk_period_name(enum sk_period p); /* "daily", "weekly" */
+enum sk_status sk_period_parse(const char *s, enum sk_period *out);
+
+/* A message to queue; all pointers borrowed. */
+struct sk_outbox_new {
+	enum sk_outbox_kind kind;
+	const char *message_id;	 /* without <>; unique */
+	const char *dedup_key;	 /* NULL, or unique: a second queue with the
+				    same key is refused (digests) */
+	const char *sender;	 /* envelope MAIL FROM */
+	const char *recipients;	 /* envelope RCPT TO, comma separated */
+	const char *raw;	 /* the message, CRLF line ends */
+	size_t raw_len;
+	time_t not_before;	 /* 0 = at once */
+	int64_t user_id;	 /* the user it is for (digests), or 0 */
+	/* Digests: the token of the List-Unsubscribe link (stored hashed)
+	 * and the period it unsubscribes from; NULL otherwise. */
+	const char *unsubscribe_token;
+	enum sk_period period;
+};
+
+/* Queue one message (its own transaction unless one is open). *id_out
+ * (may be NULL) gets the row id. SK_EEXIST: the dedup_key or Message-ID
+ * is queued already (*id_out is that row). SK_EINVAL: a field is
+ * missing. SK_EAGAIN: the store stayed busy. */
+enum sk_status sk_index_outbox_queue(struct sk_index *ix,
+				     const struct sk_outbox_new *m, time_t now,
+				     int64_t *id_out, struct sk_err *err);
+/* Is a row with this dedup key queued (in any state)? */
+bool sk_index_outbox_has(struct sk_index *ix, const char *dedup_key);
+
+struct sk_outbox_row {
+	int64_t id;
+	enum sk_outbox_kind kind;
+	enum sk_outbox_state state;
+	const char *message_id, *dedup_key; /* dedup_key may be NULL */
+	const char *sender, *recipients;
+	const char *raw; /* NULL in lists */
+	size_t raw_len;
+	int attempts;
+	time_t next_attempt_at, created_at, sent_at, claimed_at, dot_at;
+	bool uncertain;		/* failed: the server may have it */
+	const char *last_error; /* NULL when none */
+	const char *reply;	/* sent: the server's 250 reply */
+	int64_t user_id;
+};
+
+/* Claim the oldest queued row with next_attempt_at <= now: in one
+ * transaction it becomes 'sending' with claimed_at = now. Strings and raw
+ * are allocated from a. SK_ENOTFOUND: nothing is due. */
+enum sk_status sk_index_outbox_claim(struct sk_index *ix, struct sk_arena *a,
+				     time_t now, struct sk_outbox_row *out,
+				     struct sk_err *err);
+/* When the next queued row is due (it may be <= now). SK_ENOTFOUND when
+ * nothing is queued. */
+enum sk_status sk_index_outbox_next_due(struct sk_index *ix, time_t *when_out,
+					struct sk_err *err);
+/* Record, and commit, that the final dot of DATA is about to be written
+ * for row id (state 'sending'). SK_ENOTFOUND: the row is not 'sending'. */
+enum sk_status sk_index_outbox_mark_dot(struct sk_index *ix, int64_t id,
+					time_t now, struct sk_err *err);
+/* 'sending' -> 'sent' with the server's reply (may be NULL). */
+enum sk_status sk_index_outbox_mark_sent(struct sk_index *ix, int64_t id,
+					 time_t now, const char *reply,
+					 struct sk_err *err);
+/* 'sending' -> 'queued', attempts + 1, next_attempt_at = next, last_error
+ * = error. */
+enum sk_status sk_index_outbox_mark_retry(struct sk_index *ix, int64_t id,
+					  time_t next, const char *error,
+					  struct sk_err *err);
+/* 'sending' -> 'failed', attempts + 1, with error (the server's reply).
+ * uncertain: the server may have accepted it. */
+enum sk_status sk_index_outbox_mark_failed(struct sk_index *ix, int64_t id,
+					   bool uncertain, const char *error,
+					   struct sk_err *err);
+/* At mailer start, under the mailer lock: every row still 'sending' was
+ * left by a mailer that died. Without dot_at it goes back to 'queued'
+ * (due at once; the server cannot have it); with dot_at it becomes
+ * 'failed' with uncertain = 1. Counts (may be NULL) say how many. */
+enum sk_status sk_index_outbox_recover(struct sk_index *ix, time_t now,
+				       int64_t *requeued_out,
+				       int64_t *uncertain_out,
+				       struct sk_err *err);
+/* The server could not be reached: note error in last_error of every
+ * queued row that is due, without changing its state or attempts. */
+enum sk_status sk_index_outbox_note_error(struct sk_index *ix, time_t now,
+					  const char *error,
+					  struct sk_err *err);
+/* A person's decision to send a failed row (uncertain ones included)
+ * again: 'failed' -> 'queued', due at once, audited with actor.
+ * SK_ENOTFOUND: no failed row with this id. */
+enum sk_status sk_index_outbox_requeue(struct sk_index *ix, int64_t id,
+				       const char *actor, time_t now,
+				       struct sk_err *err);
+/* One row (raw included) or SK_ENOTFOUND. */
+enum sk_status sk_index_outbox_get(struct sk_index *ix, struct sk_arena *a,
+				   int64_t id, struct sk_outbox_row *out,
+				   struct sk_err *err);
+/* Rows newest first, only those in state when state >= 0 (an enum
+ * sk_outbox_state), at most limit (0 = 100); raw is not loaded. */
+enum sk_status sk_index_outbox_list(struct sk_index *ix, struct sk_arena *a,
+				    int state, size_t limit,
+				    struct sk_outbox_row **rows_out,
+				    size_t *n_out, struct sk_err *err);
+
+/* ---- quarterly meeting notes ---- */
+
+/* A note as a coordinator posts it (web form or `skarbnica note post`).
+ * All strings UTF-8 and borrowed. */
+struct sk_note_in {
+	const char *quarter;	      /* "2024-Q2" (required) */
+	const char *title;	      /* required, one line */
+	const char *place;	      /* NULL or "" */
+	const char *partners_present; /* free text: "Gmina Stolno, Powiat
+					 Chełmiński"; NULL or "" */
+	const char *const *topics;    /* topic slugs (must exist); set on
+					 the archived message by hand */
+	size_t n_topics;
+	const char *decisions;	      /* Markdown, NULL or "" */
+	const char *body_md;	      /* Markdown (required) */
+	const char *author_email;     /* a coordinator or admin (required) */
+	const struct sk_attachment *attachments; /* filename, content_type,
+						    data, size */
+	size_t n_attachments;
+	const char *in_reply_to; /* a Message-ID (without <>) to answer */
+};
+
+/* What sk_index_note_post hands the composer. */
+struct sk_note_mail {
+	const struct sk_note_in *note;
+	const char *author_name;	/* users.name, "" when unknown */
+	const char *const *topic_names; /* display names of note->topics */
+	const char *const *references;	/* thread of in_reply_to, oldest first
+					   (in_reply_to last); may be empty */
+	size_t n_references;
+	time_t date;			/* the Date: to use */
+};
+
+/* A composed message: what to send, and what to store in the archive. */
+struct sk_composed {
+	const char *raw; /* CRLF */
+	size_t raw_len;
+	const char *message_id; /* without <> */
+	const char *sender;	/* envelope MAIL FROM */
+	const char *recipients; /* comma separated */
+	struct sk_message archive; /* the same message as ingest would see
+				      it (raw = the bytes above) */
+};
+
+/* Builds the message of a note (mailer/ provides sk_mail_note_compose).
+ * Everything it returns is allocated from a. */
+typedef enum sk_status sk_note_compose_fn(void *ctx, struct sk_arena *a,
+					  const struct sk_note_mail *nm,
+					  struct sk_composed *out,
+					  struct sk_err *err);
+
+struct sk_note_posted {
+	int64_t note_id;
+	int64_t outbox_id;
+	int64_t message_row_id; /* the archived message (messages.id) */
+	int64_t thread_id;
+	const char *message_id; /* without <>, allocated from a */
+};
+
+/* Post a quarterly note, in ONE transaction: the notes row, the message
+ * itself in the archive (sk_index_add_message with the composed bytes, so
+ * the note is visible and searchable at once — approved, never held —
+ * with note->topics set by hand), and the outbox row that sends the same
+ * bytes to the list. The list's copy later arrives through ingest with the
+ * same Message-ID and From address and is recognised as this message (no
+ * duplicate). Either all of it is stored or none.
+ *
+ * ix must be writable (SK_INDEX_WRITE). The web's handles are read-only:
+ * open a separate handle with SK_INDEX_WRITE | SK_INDEX_NO_XAPIAN for the
+ * post (Xapian's single writer is ingest); the note is then in SQLite and
+ * FTS5 at once, and in Xapian when a Xapian writer catches up.
+ * compose is sk_mail_note_compose with a struct sk_mail_settings as ctx
+ * (cmd/ hands it to web/). now is the note's time.
+ * SK_EINVAL: a bad field (quarter not YYYY-Qn, empty title or body, an
+ *   unknown topic, in_reply_to not in the archive is fine), with a Polish
+ *   message fit for the form.
+ * SK_ENOTFOUND: author_email is not a user. SK_EINVAL also when the user is
+ *   disabled or only a reader.
+ * SK_EAGAIN: the store stayed busy; nothing was stored. */
+enum sk_status sk_index_note_post(struct sk_index *ix, struct sk_arena *a,
+				  const struct sk_note_in *note,
+				  sk_note_compose_fn *compose,
+				  void *compose_ctx, time_t now,
+				  struct sk_note_posted *out,
+				  struct sk_err *err);
+
+struct sk_note_row {
+	int64_t id;
+	const char *quarter, *title, *place, *partners_present;
+	const char *topics;	/* slugs, space separated */
+	const char *decisions;	/* Markdown */
+	const char *body_md;	/* NULL in lists */
+	const char *author_email, *author_name; /* NULL when the user went */
+	const char *message_id;
+	int64_t thread_id;	/* 0 when the message is not in the archive */
+	time_t created_at;
+	/* The mail's fate (from the outbox row). */
+	enum sk_outbox_state mail_state;
+	bool mail_uncertain;
+	const char *mail_error; /* NULL when none */
+	int64_t outbox_id;
+};
+
+/* Notes newest first (by quarter, then time), only of quarter when not
+ * NULL. Strings from a. */
+enum sk_status sk_index_notes_list(struct sk_index *ix, struct sk_arena *a,
+				   const char *quarter,
+				   struct sk_note_row **rows_out,
+				   size_t *n_out, struct sk_err *err);
+/* One note with its body. SK_ENOTFOUND when missing. */
+enum sk_status sk_index_note_get(struct sk_index *ix, struct sk_arena *a,
+				 int64_t id, struct sk_note_row *out,
+				 struct sk_err *err);
+
+/* ---- topic subscriptions and digests ---- */
+
+/* Subscribe the user to a topic's digest (or change its period).
+ * SK_ENOTFOUND: no such user or topic. */
+enum sk_status sk_index_subscribe(struct sk_index *ix, const char *email,
+				  const char *topic_slug, enum sk_period p,
+				  time_t now, struct sk_err *err);
+/* Remove one subscription (topic_slug) or all of them (NULL). A missing
+ * subscription is SK_OK; SK_ENOTFOUND: no such user. */
+enum sk_status sk_index_unsubscribe(struct sk_index *ix, const char *email,
+				    const char *topic_slug,
+				    struct sk_err *err);
+
+struct sk_subscription_row {
+	const char *topic_slug, *topic_name;
+	enum sk_period period;
+};
+enum sk_status sk_index_subscriptions(struct sk_index *ix, struct sk_arena *a,
+				      const char *email,
+				      struct sk_subscription_row **rows_out,
+				      size_t *n_out, struct sk_err *err);
+
+/* One-click unsubscribe (RFC 8058) with the token of a digest's
+ * List-Unsubscribe link: removes that user's subscriptions of the digest's
+ * period. Using a token twice is SK_OK. SK_ENOTFOUND: unknown token. The
+ * web calls this for POST /wypisz (List-Unsubscribe=One-Click), on a
+ * writable handle like sk_index_note_post. */
+enum sk_status sk_index_unsubscribe_token(struct sk_index *ix,
+					  const char *token, time_t now,
+					  struct sk_err *err);
+
+struct sk_digest_user {
+	int64_t id;
+	const char *email, *name;
+};
+/* Users (not disabled) with at least one subscription of period p. */
+enum sk_status sk_index_digest_users(struct sk_index *ix, struct sk_arena *a,
+				     enum sk_period p,
+				     struct sk_digest_user **users_out,
+				     size_t *n_out, struct sk_err *err);
+
+struct sk_digest_item {
+	const char *topic_slug, *topic_name;
+	int64_t thread_id;
+	const char *subject;
+	time_t first_date, last_date;
+	int64_t messages; /* in the window */
+	bool is_new;	  /* the thread started in the window */
+	const char *partner_name; /* of the starter, NULL when none */
+};
+/* Threads of the user's topics (of period p) with messages dated in
+ * [from, to), held mail excluded; ordered by topic position, then newest
+ * first. A thread in several subscribed topics is listed under the first
+ * only. */
+enum sk_status sk_index_digest_items(struct sk_index *ix, struct sk_arena *a,
+				     int64_t user_id, enum sk_period p,
+				     time_t from, time_t to,
+				     struct sk_digest_item **items_out,
+				     size_t *n_out, struct sk_err *err);
+
+/* ---- curation and practice records (topics issue) ---- */
+
+/* The topic model: multinomial naive Bayes over lemmas, learnt from the
+ * coordinators' confirmed labels — every message of a thread with a manual
+ * topic (sk_index_thread_topic, sk_index_thread_topics_confirm) and every
+ * manual message topic (meeting notes), minus manual "not this topic".
+ * It is used by classification once MODEL_MIN_TOTAL (50) messages are
+ * labelled, for the topics with 5 labelled messages or more, added to the
+ * keyword score (docs/topics.md). The meta key classify.model selects
+ * "auto" (default), "off" (keywords and tags only) or "only" (the model
+ * alone, for evaluation). */
+
+/* Learn the labels given and forget the ones taken back since the last
+ * update (the curation functions call it in their transaction). Writers
+ * only. SK_EDB/SK_EAGAIN: store failure, nothing changed. */
+enum sk_status sk_index_model_update(struct sk_index *ix, struct sk_err *err);
+/* Forget everything and learn all labels again (after a change of the
+ * analyzer or dictionary, or after messages were deleted). */
+enum sk_status sk_index_model_rebuild(struct sk_index *ix, struct sk_err *err);
+
+struct sk_model_stats {
+	int64_t labelled_messages; /* distinct messages with a label */
+	int64_t labels;		   /* (message, topic) pairs learnt */
+	int64_t topics_covered;	   /* topics with enough labels */
+	int64_t vocabulary;	   /* distinct terms */
+	bool active;		   /* classification uses the model now */
+	int64_t min_labels, min_per_topic; /* the thresholds */
+};
+enum sk_status sk_index_model_stats(struct sk_index *ix,
+				    struct sk_model_stats *out,
+				    struct sk_err *err);
+
 SK_END_DECLS
 #endif

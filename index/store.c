@@ -101,8 +101,10 @@ sk_index_open(const char *data_dir, unsigned flags, struct sk_index **ix_out,
 			return rc;
 		dbflags |= SK_DB_CREATE;
 	}
+	/* Readers may write small things (login sessions) but never run
+	 * migrations or touch Xapian for writing. */
 	if (!(flags & SK_INDEX_WRITE))
-		dbflags |= SK_DB_READONLY;
+		dbflags |= SK_DB_NO_MIGRATE;
 	if (sodium_init() < 0)
 		return sk_err_set(err, SK_EIO, "cannot initialise libsodium");
 
@@ -458,100 +460,6 @@ sk_index_sync_partners(struct sk_index *ix, const struct sk_partner_conf *p,
 {
 	struct sync_partners sp = { p, n };
 	return sk_index_autotx(ix, sync_partners_tx, &sp, err);
-}
-
-/* ---- users ------------------------------------------------------------------ */
-
-const char *
-sk_role_name(enum sk_role r)
-{
-	switch (r) {
-	case SK_ROLE_READER: return "reader";
-	case SK_ROLE_COORDINATOR: return "coordinator";
-	case SK_ROLE_ADMIN: return "admin";
-	}
-	return "reader";
-}
-
-enum sk_status
-sk_role_parse(const char *s, enum sk_role *out)
-{
-	if (!strcmp(s, "reader"))
-		*out = SK_ROLE_READER;
-	else if (!strcmp(s, "coordinator"))
-		*out = SK_ROLE_COORDINATOR;
-	else if (!strcmp(s, "admin"))
-		*out = SK_ROLE_ADMIN;
-	else
-		return SK_EINVAL;
-	return SK_OK;
-}
-
-static bool
-plausible_address(const char *email)
-{
-	const char *at = strchr(email, '@');
-	size_t n = strlen(email);
-	if (!at || at == email || !at[1] || strchr(at + 1, '@') || n > 254)
-		return false;
-	for (const char *p = email; *p; p++)
-		if ((unsigned char)*p <= ' ' || *p == '<' || *p == '>' ||
-		    *p == '"' || *p == ',')
-			return false;
-	return strchr(at + 1, '.') != NULL;
-}
-
-enum sk_status
-sk_index_user_set(struct sk_index *ix, const char *email, const char *name,
-		  enum sk_role role, const char *password, struct sk_err *err)
-{
-	char hash[crypto_pwhash_STRBYTES];
-	sqlite3_stmt *st;
-	const char *at;
-	int rc;
-
-	if (!plausible_address(email))
-		return sk_err_set(err, SK_EINVAL, "'%s' is not an e-mail address",
-				  email);
-	if (password) {
-		if (strlen(password) < 8)
-			return sk_err_set(err, SK_EINVAL,
-					  "the password must have at least 8 "
-					  "characters");
-		if (crypto_pwhash_str(hash, password, strlen(password),
-				      crypto_pwhash_OPSLIMIT_INTERACTIVE,
-				      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
-			return sk_err_set(err, SK_EIO,
-					  "cannot hash the password (out of "
-					  "memory?)");
-	}
-	at = strchr(email, '@');
-	st = sk_ix_stmt(
-		ix,
-		"INSERT INTO users(email, name, role, password_hash, "
-		"partner_id, created_at) VALUES (?1, ?2, ?3, ?4, "
-		"(SELECT partner_id FROM partner_domains WHERE domain = "
-		"lower(?5)), strftime('%s','now')) "
-		"ON CONFLICT(email) DO UPDATE SET role = excluded.role, "
-		"name = CASE WHEN excluded.name <> '' THEN excluded.name "
-		"ELSE users.name END, "
-		"password_hash = coalesce(excluded.password_hash, "
-		"users.password_hash), partner_id = excluded.partner_id",
-		err);
-	if (!st)
-		return err->code;
-	sqlite3_bind_text(st, 1, email, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, name ? name : "", -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, sk_role_name(role), -1, SQLITE_STATIC);
-	if (password)
-		sqlite3_bind_text(st, 4, hash, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(st, 5, at + 1, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	sodium_memzero(hash, sizeof(hash));
-	if (rc != SQLITE_DONE)
-		return sk_ix_error(ix, rc, "store user", err);
-	return SK_OK;
 }
 
 /* ---- statistics ---------------------------------------------------------- */

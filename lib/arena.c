@@ -48,12 +48,12 @@ sk_arena_alloc(struct sk_arena *a, size_t n)
 {
 	struct block *b = a->head;
 	size_t need = (n + ALIGN - 1) / ALIGN * ALIGN;
-	void *p;
 
 	if (need < n)
 		SK_BUG("arena allocation of %zu bytes overflows", n);
 	a->total += n;
 #ifdef SK_ARENA_DEBUG
+	(void)need;
 	b = sk_xcalloc(1, sizeof(*b) + (n ? n : 1));
 	b->size = b->used = n;
 	b->next = a->head;
@@ -75,10 +75,12 @@ sk_arena_alloc(struct sk_arena *a, size_t n)
 		}
 		b = nb;
 	}
-	p = (char *)b->data + b->used;
-	b->used += need;
-	memset(p, 0, n);
-	return p;
+	{
+		void *p = (char *)b->data + b->used;
+		b->used += need;
+		memset(p, 0, n);
+		return p;
+	}
 #endif
 }
 

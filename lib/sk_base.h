@@ -275,5 +275,33 @@ enum sk_status sk_read_file(const char *path, size_t max, char **out,
 /* mkdir -p with mode. */
 enum sk_status sk_mkdir_p(const char *path, unsigned mode, struct sk_err *err);
 
+/* ---- TLS peer verification (lib/tls.c, GnuTLS) --------------------------- */
+
+/* Decide whether a TLS server may be trusted, from the certificates it sent
+ * (libetpan 1.9.4 checks nothing itself: see DEPENDENCIES.md §2.1). Call it
+ * after the handshake and before anything secret is sent.
+ *
+ * der_chain[0..n) are DER certificates as the server sent them, leaf first.
+ * host is the name the user configured (a DNS name, or an IPv4/IPv6 literal,
+ * brackets allowed); the leaf must be issued for it (SAN, RFC 6125).
+ * The chain must lead to a trust anchor: the certificates of ca_file (PEM,
+ * one or more) when it is set, else the system store (ca-certificates).
+ * pin_sha256, when set, must match as well: one or more SHA-256 digests
+ * (separated by commas or spaces), each either 64 hex digits (colons
+ * allowed, as `openssl x509 -fingerprint -sha256` prints them) or base64
+ * (curl's "sha256//..." form accepted). A digest matches when it is the
+ * SHA-256 of the leaf's DER certificate or of its SubjectPublicKeyInfo
+ * (the key pin survives a renewal with the same key). A pin never replaces
+ * the chain and name checks; for a self-signed server, name its
+ * certificate in ca_file.
+ *
+ * SK_OK: trusted. SK_EIO: not trusted (no certificate, unparsable, unknown
+ * issuer, wrong name, expired, pin mismatch...), with the reason in err.
+ * SK_EINVAL: the settings are wrong (pin syntax, ca_file unreadable or
+ * without certificates, no system CA store). */
+enum sk_status sk_tls_verify(const struct sk_str *der_chain, size_t n,
+			     const char *host, const char *ca_file,
+			     const char *pin_sha256, struct sk_err *err);
+
 SK_END_DECLS
 #endif

@@ -156,7 +156,7 @@ sk_db_open(const char *path, unsigned flags, sk_db_connect_fn *on_connect,
 		if (rc != SQLITE_OK)
 			st = sk_db_error(db, rc, "register tokenizer", err);
 	}
-	if (!st && !(flags & SK_DB_READONLY))
+	if (!st && !(flags & (SK_DB_READONLY | SK_DB_NO_MIGRATE)))
 		st = migrate(db, err);
 	if (st) {
 		sqlite3_close(db);

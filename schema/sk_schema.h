@@ -20,6 +20,8 @@ typedef int sk_db_connect_fn(struct sqlite3 *db, void *ctx);
 enum sk_db_open_flags {
 	SK_DB_READONLY = (1 << 0), /* web readers: no migrations, no writes */
 	SK_DB_CREATE = (1 << 1),   /* create the file when missing */
+	SK_DB_NO_MIGRATE = (1 << 2), /* read-write, but leave the schema
+					alone (the web's handles) */
 };
 
 /* Open the store at path: WAL, foreign keys, busy timeout, then (unless

@@ -1,0 +1,388 @@
+/* web/auth.c: login with a password (argon2id, libsodium), sessions in an
+ * HttpOnly cookie, CSRF tokens on every form. The store keeps only hashes
+ * of session tokens. Login failures are throttled per client and per
+ * address, and only a few argon2id checks (64 MiB each) run at once. */
+#include "web/private.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#define TOKEN_LEN 43 /* 32 bytes in unpadded base64url */
+#define LOGIN_COOKIE "sk_login"
+#define SESSION_COOKIE "sk_session"
+
+static pthread_once_t sodium_once = PTHREAD_ONCE_INIT;
+static bool sodium_ok;
+
+static void
+init_sodium(void)
+{
+	sodium_ok = sodium_init() >= 0;
+	if (!sodium_ok)
+		SK_BUG("libsodium cannot initialise");
+}
+
+/* ---- tokens -------------------------------------------------------------- */
+
+char *
+sk_web_token_new(struct sk_arena *a)
+{
+	unsigned char raw[32];
+	char *out = sk_arena_alloc(
+	    a, sodium_base64_ENCODED_LEN(
+	           sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING));
+
+	pthread_once(&sodium_once, init_sodium);
+	randombytes_buf(raw, sizeof(raw));
+	sodium_bin2base64(
+	    out,
+	    sodium_base64_ENCODED_LEN(sizeof(raw),
+	                              sodium_base64_VARIANT_URLSAFE_NO_PADDING),
+	    raw, sizeof(raw), sodium_base64_VARIANT_URLSAFE_NO_PADDING);
+	return out;
+}
+
+char *
+sk_web_token_hash(struct sk_arena *a, const char *token)
+{
+	unsigned char h[crypto_generichash_BYTES];
+	char *hex = sk_arena_alloc(a, sizeof(h) * 2 + 1);
+
+	pthread_once(&sodium_once, init_sodium);
+	crypto_generichash(h, sizeof(h), (const unsigned char *)token,
+	                   strlen(token), NULL, 0);
+	sodium_bin2hex(hex, sizeof(h) * 2 + 1, h, sizeof(h));
+	return hex;
+}
+
+bool
+sk_web_token_eq(const char *a, const char *b)
+{
+	size_t n;
+
+	if (!a || !b)
+		return false;
+	n = strlen(a);
+	if (n == 0 || n != strlen(b))
+		return false;
+	return sodium_memcmp(a, b, n) == 0;
+}
+
+static bool
+token_shaped(const char *t)
+{
+	return t && strlen(t) == TOKEN_LEN &&
+	       strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	                 "0123456789-_") == TOKEN_LEN;
+}
+
+/* ---- cookies ------------------------------------------------------------- */
+
+const char *
+sk_web_cookie(struct sk_arena *a, const char *header, const char *name)
+{
+	size_t nl = strlen(name);
+	const char *p = header;
+
+	while (p && *p) {
+		while (*p == ' ' || *p == '\t' || *p == ';')
+			p++;
+		const char *end = strchr(p, ';');
+		size_t len = end ? (size_t)(end - p) : strlen(p);
+		if (len > nl && memcmp(p, name, nl) == 0 && p[nl] == '=') {
+			struct sk_str v = sk_str_trim(p + nl + 1, len - nl - 1);
+			if (v.n >= 2 && v.p[0] == '"' && v.p[v.n - 1] == '"') {
+				v.p++;
+				v.n -= 2;
+			}
+			return sk_arena_strndup(a, v.p, v.n);
+		}
+		p = end;
+	}
+	return NULL;
+}
+
+static bool
+secure_cookies(const struct sk_ctx *c)
+{
+	const struct sk_web_settings *s = c->req->settings;
+	return s && s->base_url && sk_istarts_with(s->base_url, "https://");
+}
+
+static void
+set_cookie(struct sk_ctx *c, const char *name, const char *value,
+           const char *path, long max_age, const char *same_site)
+{
+	sk_ctx_header(c, "Set-Cookie",
+	              sk_arena_printf(c->a,
+	                              "%s=%s; Path=%s; Max-Age=%ld; HttpOnly; "
+	                              "SameSite=%s%s",
+	                              name, value, path, max_age, same_site,
+	                              secure_cookies(c) ? "; Secure" : ""));
+}
+
+/* ---- sessions ------------------------------------------------------------ */
+
+enum sk_status
+sk_web_session(const struct sk_req *req, struct sk_arena *a,
+               struct sk_session *s, struct sk_err *err)
+{
+	struct sk_session_row row;
+	const char *token;
+	enum sk_status rc;
+
+	memset(s, 0, sizeof(*s));
+	if (!req->ix)
+		return SK_OK;
+	token = sk_web_cookie(a, req->cookie, SESSION_COOKIE);
+	if (!token_shaped(token))
+		return SK_OK;
+	s->token_hash = sk_web_token_hash(a, token);
+	memset(&row, 0, sizeof(row));
+	rc = sk_index_session_find(req->ix, a, s->token_hash, req->now, &row,
+	                           err);
+	if (rc == SK_ENOTFOUND)
+		return SK_OK;
+	if (rc)
+		return rc;
+	if (row.user.disabled || !row.csrf_token)
+		return SK_OK;
+	s->valid = true;
+	s->user_id = row.user.id;
+	s->email = row.user.email;
+	s->name = row.user.name;
+	s->role = row.user.role;
+	s->csrf = row.csrf_token;
+	return SK_OK;
+}
+
+static const char *
+form_value(const struct sk_ctx *c, const char *name)
+{
+	return sk_web_arg(c->req->form, c->req->n_form, name);
+}
+
+bool
+sk_auth_check_csrf(struct sk_ctx *c)
+{
+	if (c->session.valid &&
+	    sk_web_token_eq(form_value(c, "csrf"), c->session.csrf))
+		return true;
+	sk_ctx_error(c, 403,
+	             "Formularz wygasł albo nie pochodzi z tej "
+	             "strony. Odśwież stronę i spróbuj ponownie.");
+	return false;
+}
+
+/* ---- the login form ------------------------------------------------------ */
+
+/* Where to go after logging in: a local path only (no "//host", no
+ * backslashes), else the start page. */
+static const char *
+next_path(const char *v)
+{
+	if (!v || v[0] != '/' || v[1] == '/' || v[1] == '\\' ||
+	    strchr(v, '\\') || strlen(v) > 2000 ||
+	    sk_starts_with(v, "/zaloguj") || sk_starts_with(v, "/wyloguj"))
+		return "/";
+	return v;
+}
+
+static void
+login_page(struct sk_ctx *c, int status, const char *error, const char *email,
+           const char *next)
+{
+	struct sk_buf *b = &c->resp->body;
+	struct sk_page p = { .title = "Logowanie", .nav = SK_NAV_LOGIN };
+	const char *token = sk_web_cookie(c->a, c->req->cookie, LOGIN_COOKIE);
+
+	/* Before a session exists, the form's CSRF token is a double-submit
+	 * cookie scoped to /zaloguj. */
+	if (!token_shaped(token)) {
+		token = sk_web_token_new(c->a);
+		set_cookie(c, LOGIN_COOKIE, token, "/zaloguj", 3600, "Strict");
+	}
+	c->resp->status = status;
+	sk_buf_reset(b);
+	sk_ctx_page_begin(c, &p);
+	sk_buf_adds(b, "<h1>Zaloguj się</h1>\n");
+	if (c->session.valid) {
+		sk_buf_adds(b, "<p class=\"notice\">Zalogowano jako ");
+		sk_buf_add_htmls(b, c->session.email);
+		sk_buf_adds(b,
+		            ". <a href=\"/\">Przejdź do archiwum</a>.</p>\n");
+	}
+	sk_buf_adds(b, "<p class=\"lead\">Archiwum listy jest dostępne dla "
+	               "pracowników urzędów partnerskich. Zaloguj się adresem "
+	               "służbowym.</p>\n");
+	if (error) {
+		sk_buf_adds(b, "<div class=\"error\" role=\"alert\"><p>");
+		sk_buf_add_htmls(b, error);
+		sk_buf_adds(b, "</p></div>\n");
+	}
+	sk_buf_adds(b, "<form class=\"login\" method=\"post\" "
+	               "action=\"/zaloguj\">\n");
+	sk_page_csrf_field(b, token);
+	sk_buf_adds(b, "<input type=\"hidden\" name=\"dalej\" value=\"");
+	sk_buf_add_htmls(b, next_path(next));
+	sk_buf_adds(b, "\">\n<label for=\"email\">Adres e-mail</label>\n"
+	               "<input id=\"email\" name=\"email\" type=\"email\" "
+	               "autocomplete=\"username\" required maxlength=\"254\" "
+	               "value=\"");
+	sk_buf_add_htmls(b, email ? email : "");
+	sk_buf_adds(b, "\">\n<label for=\"password\">Hasło</label>\n"
+	               "<input id=\"password\" name=\"password\" "
+	               "type=\"password\" autocomplete=\"current-password\" "
+	               "required maxlength=\"1024\">\n"
+	               "<button type=\"submit\">Zaloguj się</button>\n"
+	               "</form>\n"
+	               "<p class=\"muted\">Nie masz konta albo nie pamiętasz "
+	               "hasła? Napisz do koordynatora partnerstwa.</p>\n");
+	sk_page_end(b, &p);
+	sk_ctx_html_done(c);
+	sk_ctx_header(c, "Cache-Control", "no-store");
+}
+
+void
+sk_auth_login_form(struct sk_ctx *c)
+{
+	login_page(c, 200, NULL, NULL,
+	           sk_web_arg(c->t.args, c->t.n_args, "dalej"));
+}
+
+/* An argon2id verification to spend the same time when there is no user
+ * to check against, so timing does not tell which addresses exist. */
+static char dummy_hash[crypto_pwhash_STRBYTES];
+static pthread_once_t dummy_once = PTHREAD_ONCE_INIT;
+
+static void
+make_dummy_hash(void)
+{
+	pthread_once(&sodium_once, init_sodium);
+	if (crypto_pwhash_str(dummy_hash, "skarbnica", 9,
+	                      crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	                      crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
+		dummy_hash[0] = '\0';
+}
+
+static bool
+check_password(const char *hash, const char *password)
+{
+	if (!hash) {
+		pthread_once(&dummy_once, make_dummy_hash);
+		if (dummy_hash[0]) {
+			/* The result does not matter, only the time spent
+			 * (a (void) cast does not silence gcc here). */
+			int spent = crypto_pwhash_str_verify(
+			    dummy_hash, password, strlen(password));
+			(void)spent;
+		}
+		return false;
+	}
+	return crypto_pwhash_str_verify(hash, password, strlen(password)) == 0;
+}
+
+void
+sk_auth_login_post(struct sk_ctx *c)
+{
+	const char *email = form_value(c, "email");
+	const char *password = form_value(c, "password");
+	const char *next = form_value(c, "dalej");
+	const char *cookie_token;
+	char *ip_key, *mail_key, *token, *csrf;
+	struct sk_user_row user;
+	struct sk_err err = { 0 };
+	enum sk_status rc;
+	bool ok;
+
+	cookie_token = sk_web_cookie(c->a, c->req->cookie, LOGIN_COOKIE);
+	if (!token_shaped(cookie_token) ||
+	    !sk_web_token_eq(form_value(c, "csrf"), cookie_token)) {
+		login_page(c, 403,
+		           "Formularz wygasł. Spróbuj zalogować się jeszcze "
+		           "raz.",
+		           NULL, next);
+		return;
+	}
+	if (!email || !password || !*email || !*password ||
+	    strlen(email) > 254 || strlen(password) > 1024) {
+		login_page(c, 400, "Podaj adres e-mail i hasło.", email, next);
+		return;
+	}
+	ip_key = sk_arena_printf(c->a, "ip:%s",
+	                         c->req->client ? c->req->client : "?");
+	mail_key = sk_ascii_lower(sk_arena_printf(c->a, "mail:%s", email));
+	if (sk_web_throttled(c->req->state, ip_key, c->req->now) ||
+	    sk_web_throttled(c->req->state, mail_key, c->req->now)) {
+		login_page(c, 429,
+		           "Zbyt wiele nieudanych prób logowania. Odczekaj "
+		           "kwadrans i spróbuj ponownie.",
+		           email, next);
+		return;
+	}
+	memset(&user, 0, sizeof(user));
+	rc = sk_index_user_find(c->req->ix, c->a, email, &user, &err);
+	if (rc != SK_OK && rc != SK_ENOTFOUND) {
+		sk_ctx_fail(c, rc, &err, "login: user lookup");
+		return;
+	}
+	if (!sk_web_verify_begin(c->req->state)) {
+		sk_ctx_error(c, 503,
+		             "Logowanie jest teraz przeciążone. "
+		             "Spróbuj ponownie za chwilę.");
+		return;
+	}
+	ok = check_password(rc == SK_OK && !user.disabled ? user.password_hash
+	                                                  : NULL,
+	                    password);
+	sk_web_verify_end(c->req->state);
+	if (!ok) {
+		sk_web_throttle_fail(c->req->state, ip_key, c->req->now);
+		sk_web_throttle_fail(c->req->state, mail_key, c->req->now);
+		sk_log(SK_LOG_NOTICE, "web: failed login from %s",
+		       c->req->client ? c->req->client : "?");
+		login_page(c, 403, "Nieprawidłowy adres e-mail lub hasło.",
+		           email, next);
+		return;
+	}
+	sk_web_throttle_reset(c->req->state, mail_key);
+	token = sk_web_token_new(c->a);
+	csrf = sk_web_token_new(c->a);
+	rc = sk_index_session_create(
+	    c->req->ix, user.id, sk_web_token_hash(c->a, token), csrf,
+	    c->req->now, c->req->now + SK_WEB_SESSION_SECONDS, &err);
+	if (rc) {
+		sk_ctx_fail(c, rc, &err, "login: session");
+		return;
+	}
+	set_cookie(c, SESSION_COOKIE, token, "/", SK_WEB_SESSION_SECONDS,
+	           "Lax");
+	set_cookie(c, LOGIN_COOKIE, "", "/zaloguj", 0, "Strict");
+	sk_ctx_redirect(c, 303, next_path(next));
+	sk_ctx_header(c, "Cache-Control", "no-store");
+}
+
+void
+sk_auth_logout_post(struct sk_ctx *c)
+{
+	struct sk_err err = { 0 };
+	enum sk_status rc;
+
+	if (!c->session.valid) {
+		set_cookie(c, SESSION_COOKIE, "", "/", 0, "Lax");
+		sk_ctx_redirect(c, 303, "/");
+		return;
+	}
+	if (!sk_auth_check_csrf(c))
+		return;
+	rc = sk_index_session_delete(c->req->ix, c->session.token_hash, &err);
+	if (rc) {
+		sk_ctx_fail(c, rc, &err, "logout");
+		return;
+	}
+	set_cookie(c, SESSION_COOKIE, "", "/", 0, "Lax");
+	sk_ctx_redirect(c, 303, "/");
+}

@@ -1,0 +1,256 @@
+/* web/private.h: declarations shared inside web/ only (and its tests) —
+ * rendering helpers, the page layout, request parsing, sessions and the
+ * metrics state. Nothing outside web/ includes this file. */
+#ifndef SK_WEB_PRIVATE_H
+#define SK_WEB_PRIVATE_H
+
+#include "web/sk_web.h"
+
+SK_BEGIN_DECLS
+
+/* ---- limits -------------------------------------------------------------- */
+
+#define SK_WEB_PAGE_MAX (32u << 20) /* cap on one rendered page */
+#define SK_WEB_QUERY_MAX 500        /* bytes of a search query from a form */
+#define SK_WEB_PER_PAGE 20          /* search results per page */
+#define SK_WEB_THREADS_PER_PAGE 25  /* threads per topic/partner page */
+#define SK_WEB_MAX_PAGE 500         /* deepest page number accepted */
+#define SK_WEB_FEED_ENTRIES 30
+#define SK_WEB_SESSION_SECONDS (14 * 24 * 3600)
+#define SK_WEB_FORM_FIELD_MAX (64u << 10) /* one POST field */
+#define SK_WEB_FORM_FIELDS_MAX 64
+
+/* ---- Polish text: plural forms, numbers, dates, sizes (render.c) --------- */
+
+/* The Polish plural form for n: one for 1; few for 2-4, 22-24, ... (but not
+ * 12-14); many for 0, 5-21, 25-31, ... E.g. ("wątek", "wątki", "wątków"). */
+const char *sk_page_plural(int64_t n, const char *one, const char *few,
+                           const char *many);
+/* n with a no-break space (U+00A0) between groups of thousands from
+ * 10 000 up, as Polish typography does: "1234", "12 345". */
+void sk_page_number(struct sk_buf *b, int64_t n);
+/* "12 wątków": the number, a no-break space and the right form. */
+void sk_page_count(struct sk_buf *b, int64_t n, const char *one,
+                   const char *few, const char *many);
+/* Convert t to civil time in Europe/Warsaw (CET/CEST by the EU rule: summer
+ * time from the last Sunday of March to the last Sunday of October, 01:00
+ * UTC) without touching TZ. *offset_out (may be NULL) gets the UTC offset
+ * in seconds. */
+void sk_page_warsaw(time_t t, struct tm *out, int *offset_out);
+/* "15 stycznia 2024, 09:12" (Warsaw time). */
+void sk_page_date(struct sk_buf *b, time_t t);
+/* "15 stycznia 2024". */
+void sk_page_day(struct sk_buf *b, time_t t);
+/* <time datetime="2024-01-15T08:12:00Z">15 stycznia 2024, 09:12</time> */
+void sk_page_time(struct sk_buf *b, time_t t);
+/* "532 B", "12 kB", "1,2 MB": binary multiples, a decimal comma, one decimal
+ * below 10, a no-break space before the unit. */
+void sk_page_size(struct sk_buf *b, int64_t bytes);
+
+/* ---- user text ----------------------------------------------------------- */
+
+enum sk_text_flags {
+	SK_TEXT_LINKS = (1 << 0),      /* http(s) URLs become links */
+	SK_TEXT_HIDE_ADDRS = (1 << 1), /* e-mail addresses become a marker */
+};
+#define SK_ADDR_HIDDEN "[adres ukryty]"
+
+/* Escape text [s, s+n) into b; with flags, make http/https URLs into
+ * <a rel="nofollow noopener"> links and/or hide e-mail addresses. */
+void sk_page_text(struct sk_buf *b, const char *s, size_t n, unsigned flags);
+/* A message body: the text before quote_start as is, quoted text folded in
+ * <details><summary>Pokaż cytat</summary>…</details>. Runs of "> " lines
+ * are folded one by one; a quote that does not start with '>' (Outlook
+ * style) is folded to the end. */
+void sk_page_body(struct sk_buf *b, const char *body, size_t n,
+                  size_t quote_start, unsigned flags);
+/* Copy already-escaped HTML (a search snippet) into b, hiding e-mail
+ * addresses in it. */
+void sk_page_mask_html(struct sk_buf *b, const char *html, size_t n);
+/* Append the plain text of html: tags stripped, the entities
+ * sk_buf_add_html writes decoded (snippet -> text for JSON). */
+void sk_page_html_to_text(struct sk_buf *b, const char *html, size_t n);
+/* XML text/attribute content: like sk_buf_add_html, and control characters
+ * XML 1.0 forbids are dropped. */
+void sk_page_xml(struct sk_buf *b, const char *s);
+
+/* ---- the layout ---------------------------------------------------------- */
+
+enum sk_nav {
+	SK_NAV_NONE = 0,
+	SK_NAV_START,
+	SK_NAV_SEARCH,
+	SK_NAV_MEETINGS,
+	SK_NAV_LOGIN,
+};
+
+struct sk_page {
+	const char *title;     /* plain text; escaped when written */
+	enum sk_nav nav;       /* which menu entry is aria-current */
+	bool header_search;    /* a search box in the header */
+	const char *user_name; /* logged in as (name or e-mail), or NULL */
+	const char *csrf;      /* the session's form token (logout form) */
+	bool show_login;       /* offer "Zaloguj się" */
+	const char *feed_url;  /* <link rel="alternate"> Atom feed, or NULL */
+	const char *feed_title;
+};
+
+void sk_page_begin(struct sk_buf *b, const struct sk_page *p);
+void sk_page_end(struct sk_buf *b, const struct sk_page *p);
+/* A hidden CSRF field. */
+void sk_page_csrf_field(struct sk_buf *b, const char *token);
+/* Pagination: links to base + "strona=N" (base ends in '?' or '&'), the
+ * current page marked aria-current. Nothing when pages <= 1. */
+void sk_page_pager(struct sk_buf *b, const char *base, int64_t page,
+                   int64_t pages);
+/* The query-syntax help shown under the search form. */
+void sk_page_search_help(struct sk_buf *b);
+
+/* ---- static assets (static.c) -------------------------------------------- */
+
+extern const char sk_web_css[];
+size_t sk_web_css_len(void);
+/* A short hex digest of the CSS, for the cache-busting "?v=". */
+const char *sk_web_css_version(void);
+
+/* ---- request target parsing (route.c) ------------------------------------ */
+
+/* Percent-decode [s, s+n) into an arena string. plus_space turns '+' into
+ * ' ' (query strings). Returns NULL on a bad escape, on NUL or a control
+ * character other than \t, or when the result is not valid UTF-8. */
+char *sk_web_decode(struct sk_arena *a, const char *s, size_t n,
+                    bool plus_space);
+
+struct sk_target {
+	const char *path; /* still encoded, without the query */
+	size_t path_len;
+	struct sk_param *args; /* decoded query arguments */
+	size_t n_args;
+	bool bad; /* an argument did not decode */
+};
+void sk_web_parse_target(struct sk_arena *a, const char *target,
+                         struct sk_target *out);
+/* The first value of name, or NULL. */
+const char *sk_web_arg(const struct sk_param *args, size_t n, const char *name);
+
+/* ---- sessions and login (auth.c) ----------------------------------------- */
+
+struct sk_session {
+	bool valid;
+	int64_t user_id;
+	const char *email, *name;
+	enum sk_role role;
+	const char *csrf;
+	const char *token_hash;
+};
+
+/* The value of cookie name in a Cookie header, or NULL. */
+const char *sk_web_cookie(struct sk_arena *a, const char *header,
+                          const char *name);
+/* Look up the session cookie of req. Returns SK_OK with s->valid false
+ * when there is none or it is not valid; other statuses are store
+ * failures. */
+enum sk_status sk_web_session(const struct sk_req *req, struct sk_arena *a,
+                              struct sk_session *s, struct sk_err *err);
+/* Constant-time comparison of two NUL-terminated tokens. */
+bool sk_web_token_eq(const char *a, const char *b);
+/* A fresh random token: 32 bytes, base64url without padding. */
+char *sk_web_token_new(struct sk_arena *a);
+/* Lowercase hex of BLAKE2b-256(token): what the store keeps. */
+char *sk_web_token_hash(struct sk_arena *a, const char *token);
+
+/* Login throttle (in struct sk_web_state): at most this many failures per
+ * client address and per e-mail in the window. */
+#define SK_WEB_LOGIN_FAILS 10
+#define SK_WEB_LOGIN_WINDOW (15 * 60)
+#define SK_WEB_LOGIN_CONCURRENT 4 /* argon2id runs at once (64 MiB each) */
+bool sk_web_throttled(struct sk_web_state *st, const char *key, time_t now);
+void sk_web_throttle_fail(struct sk_web_state *st, const char *key, time_t now);
+void sk_web_throttle_reset(struct sk_web_state *st, const char *key);
+bool sk_web_verify_begin(struct sk_web_state *st);
+void sk_web_verify_end(struct sk_web_state *st);
+
+/* ---- metrics (metrics.c) ------------------------------------------------- */
+
+/* Prometheus text for the request counters and histograms. */
+void sk_web_metrics_requests(struct sk_web_state *st, struct sk_buf *b);
+
+/* ---- pages (pages.c, export.c, auth.c), called by route.c ---------------- */
+
+/* What every handler gets: the request, its arena, the response and who is
+ * looking. */
+struct sk_ctx {
+	const struct sk_req *req;
+	struct sk_arena *a;
+	struct sk_resp *resp;
+	struct sk_target t;
+	struct sk_session session;
+	struct sk_viewer viewer;
+	bool hide_addrs; /* not logged in: names only */
+	bool json;       /* errors as {"error": ...} */
+	bool plain;      /* errors as text/plain */
+};
+
+void sk_ctx_header(struct sk_ctx *c, const char *name, const char *value);
+/* Start a page with the layout, filled from the context. */
+void sk_ctx_page_begin(struct sk_ctx *c, struct sk_page *p);
+/* An error page in the layout with status (400, 403, 404, 405, 413, 429,
+ * 500, 503). message is plain text shown to the user, or NULL for the
+ * standard one. */
+void sk_ctx_error(struct sk_ctx *c, int status, const char *message);
+/* Map an index status to an error page: ENOTFOUND -> 404, EINVAL -> 400,
+ * EAGAIN -> 503, anything else -> 500 (logged with what). */
+void sk_ctx_fail(struct sk_ctx *c, enum sk_status rc, const struct sk_err *err,
+                 const char *what);
+/* A 303 redirect to a local path. */
+void sk_ctx_redirect(struct sk_ctx *c, int status, const char *location);
+/* Finish an HTML page: check the buffer, set the content type. */
+void sk_ctx_html_done(struct sk_ctx *c);
+/* Base URL for absolute links: settings base_url, else http://Host. */
+const char *sk_ctx_base_url(struct sk_ctx *c);
+/* The page number from ?strona= (1 when absent); false when bad. */
+bool sk_ctx_page_arg(struct sk_ctx *c, int64_t *page_out);
+
+/* The search arguments of /szukaj, /api/v1/search and the search feed. */
+struct sk_search_args {
+	const char *q;       /* as typed, trimmed */
+	const char *topic;   /* ?temat= slug, or NULL */
+	const char *partner; /* ?gmina= slug, or NULL */
+	const char *year;    /* ?rok= YYYY, or NULL */
+	bool by_date;        /* ?sort=data */
+	int64_t page;        /* ?strona=, 1.. */
+	char *effective;     /* q with the filters as query terms */
+};
+/* Read and check them. false: a 400 answer is set already. */
+bool sk_web_search_args(struct sk_ctx *c, struct sk_search_args *sa);
+
+void sk_page_start(struct sk_ctx *c);
+void sk_page_search(struct sk_ctx *c);
+void sk_page_topic(struct sk_ctx *c, const char *slug, bool meetings);
+void sk_page_partner(struct sk_ctx *c, const char *slug);
+void sk_page_thread(struct sk_ctx *c, int64_t id);
+void sk_page_message(struct sk_ctx *c, const char *message_id);
+
+void sk_export_raw(struct sk_ctx *c, const char *message_id);
+void sk_export_attachment(struct sk_ctx *c, const char *message_id,
+                          int position);
+void sk_export_mbox(struct sk_ctx *c, int64_t thread_id);
+void sk_export_api_search(struct sk_ctx *c);
+void sk_export_api_topics(struct sk_ctx *c);
+void sk_export_api_thread(struct sk_ctx *c, int64_t thread_id);
+void sk_export_feed_topic(struct sk_ctx *c, const char *slug);
+void sk_export_feed_search(struct sk_ctx *c);
+void sk_export_metrics(struct sk_ctx *c);
+void sk_export_healthz(struct sk_ctx *c);
+/* A JSON error body {"error": message} with status. */
+void sk_export_json_error(struct sk_ctx *c, int status, const char *message);
+
+void sk_auth_login_form(struct sk_ctx *c);
+void sk_auth_login_post(struct sk_ctx *c);
+void sk_auth_logout_post(struct sk_ctx *c);
+/* Check the CSRF field of a POST against the session: false (and a 403
+ * page already set) when it does not match. */
+bool sk_auth_check_csrf(struct sk_ctx *c);
+
+SK_END_DECLS
+#endif
