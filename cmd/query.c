@@ -63,7 +63,7 @@ json_results(const struct sk_results *r)
 			sk_buf_add_json_str(&b, h->topics[t]);
 		}
 		sk_buf_adds(&b, "], \"snippet\": ");
-		sk_buf_add_json_str(&b, h->snippet_html);
+		sk_buf_add_json_str(&b, h->snippet);
 		sk_buf_addc(&b, '}');
 	}
 	sk_buf_adds(&b, r->n_hits ? "\n]}\n" : "]}\n");

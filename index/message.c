@@ -791,9 +791,16 @@ sk_index_xapian_put(struct sk_index *ix, int64_t id, struct sk_err *err)
 		goto out;
 	}
 	sqlite3_bind_int64(st, 1, t.thread_id);
-	while (sqlite3_step(st) == SQLITE_ROW && d.n_topics < cap)
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		if (d.n_topics == cap) {
+			const char **nt = sk_arena_alloc(a, 2 * cap * sizeof(*nt));
+			memcpy(nt, d.topics, cap * sizeof(*nt));
+			d.topics = nt;
+			cap *= 2;
+		}
 		d.topics[d.n_topics++] =
 			sk_arena_strdup(a, (const char *)sqlite3_column_text(st, 0));
+	}
 	sqlite3_reset(st);
 	rc = sk_xdb_put(ix->xdb, &d, err);
 out:

@@ -57,16 +57,17 @@ struct field_name {
 
 static const struct field_name fields[] = {
 	{ "from", CTX_FROM },	    { "od", CTX_FROM },
-	{ "subject", CTX_SUBJECT }, { "tytul", CTX_SUBJECT },
-	{ "topic", CTX_TOPIC },	    { "temat", CTX_TOPIC },
+	{ "subject", CTX_SUBJECT }, { "temat", CTX_SUBJECT },
+	{ "tytul", CTX_SUBJECT },   { "topic", CTX_TOPIC },
+	{ "kategoria", CTX_TOPIC },
 	{ "partner", CTX_PARTNER }, { "gmina", CTX_PARTNER },
 	{ "date", CTX_DATE },	    { "data", CTX_DATE },
 	{ "has", CTX_HAS },	    { "ma", CTX_HAS },
 };
 
 #define FIELD_LIST                                                           \
-	"od:, tytuł:, temat:, gmina:, data:, ma:załącznik (także from:, "    \
-	"subject:, topic:, partner:, date:, has:attachment)"
+	"od:, temat:, kategoria:, gmina:, data:, ma:załącznik (także "      \
+	"from:, subject:, topic:, partner:, date:, has:attachment)"
 
 struct parser {
 	struct sk_arena *a;
@@ -484,7 +485,7 @@ leaf(struct parser *ps, enum ctx ctx, const struct tok *t)
 				    "a–z, cyfry i „-”, np. %s).",
 				    ctx == CTX_TOPIC ? "tematu" : "gminy",
 				    clip_len(t->p, t->n), t->p,
-				    ctx == CTX_TOPIC ? "temat:zamowienia"
+				    ctx == CTX_TOPIC ? "kategoria:zamowienia"
 						     : "gmina:brzozowka");
 		n = node(ps, ctx == CTX_TOPIC ? SK_Q_TOPIC : SK_Q_PARTNER);
 		if (!n)

@@ -830,13 +830,12 @@ cheap_candidate(const struct termset *ts, const char *w, size_t n)
 }
 
 static size_t
-scan_words(struct sk_arena *a, const char *s, size_t n,
-	   const struct termset *ts, struct sword **out)
+scan_words(const char *s, size_t n, const struct termset *ts,
+	   struct sword **out)
 {
 	size_t cap = 64, k = 0, i = 0, line = 0;
 	struct sword *w = sk_xmalloc(cap * sizeof(*w));
 	bool quoted = false, line_known = false;
-	(void)a;
 
 	while (i < n) {
 		uint32_t c;
@@ -1030,6 +1029,45 @@ window_at(const char *s, const struct sword *w, size_t nw, size_t anchor,
 	*last = k;
 }
 
+
+/* The snippet as plain text (for JSON and terminals): marks dropped and
+ * the five escapes of sk_buf_add_html undone. */
+static const char *
+snippet_text(struct sk_arena *a, const char *html)
+{
+	static const struct {
+		const char *esc;
+		char c;
+	} ents[] = { { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
+		     { "&quot;", '"' }, { "&#39;", '\'' } };
+	char *out = sk_arena_alloc(a, strlen(html) + 1), *o = out;
+
+	for (const char *p = html; *p;) {
+		if (sk_starts_with(p, "<mark>")) {
+			p += 6;
+			continue;
+		}
+		if (sk_starts_with(p, "</mark>")) {
+			p += 7;
+			continue;
+		}
+		if (*p == '&') {
+			size_t k;
+			for (k = 0; k < SK_ARRAY_SIZE(ents); k++)
+				if (sk_starts_with(p, ents[k].esc))
+					break;
+			if (k < SK_ARRAY_SIZE(ents)) {
+				*o++ = ents[k].c;
+				p += strlen(ents[k].esc);
+				continue;
+			}
+		}
+		*o++ = *p++;
+	}
+	*o = '\0';
+	return out;
+}
+
 static const char *
 make_snippet(struct sk_arena *a, const char *body, const struct termset *ts)
 {
@@ -1041,7 +1079,7 @@ make_snippet(struct sk_arena *a, const char *body, const struct termset *ts)
 
 	if (n > SNIPPET_SCAN_BYTES)
 		n = sk_utf8_clip(body, n, SNIPPET_SCAN_BYTES);
-	nw = scan_words(a, body, n, ts, &w);
+	nw = scan_words(body, n, ts, &w);
 	if (!nw) {
 		free(w);
 		return "";
@@ -1205,6 +1243,7 @@ fill_hits(struct sk_index *ix, struct sk_arena *a,
 		thread_topics(ix, a, hits[k].thread_id, &hits[k].topics,
 			      &hits[k].n_topics);
 		hits[k].snippet_html = make_snippet(a, bodies[i], ts);
+		hits[k].snippet = snippet_text(a, hits[k].snippet_html);
 		k++;
 	}
 	out->hits = hits;

@@ -297,6 +297,7 @@ struct sk_hit {
 	const char **topics;	  /* slugs */
 	size_t n_topics;
 	const char *snippet_html; /* escaped, matches in <mark> */
+	const char *snippet;	  /* the same as plain text (JSON) */
 	double score;
 };
 

@@ -24,10 +24,6 @@
  *   value 2        sortable_serialise(date) (sort, exact date ranges)
  *   data           the id in decimal
  */
-/* lib/sk_base.h spells C11's _Noreturn, which C++ lacks. */
-#ifndef _Noreturn
-#define _Noreturn __attribute__((noreturn))
-#endif
 #include "index/private.h"
 
 #include <xapian.h>

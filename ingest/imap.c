@@ -16,43 +16,44 @@
 #include <unistd.h>
 
 enum {
-	NET_TIMEOUT = 60,	  /* seconds, every network read or write */
-	SIZE_BATCH = 500,	  /* UIDs per "UID FETCH (UID RFC822.SIZE)" */
-	BODY_BATCH = 100,	  /* messages per "UID FETCH (BODY.PEEK[])" */
+	NET_TIMEOUT = 60, /* seconds, every network read or write */
+	SIZE_BATCH = 500, /* UIDs per "UID FETCH (UID RFC822.SIZE)" */
+	BODY_BATCH = 100, /* messages per "UID FETCH (BODY.PEEK[])" */
 	BODY_BATCH_BYTES = 16 << 20, /* and at most this many bytes */
-	IDLE_SLICE = 1,		  /* seconds: how fast a stop is noticed */
-	IDLE_MAX = 28 * 60,	  /* RFC 2177: re-IDLE before 29 minutes */
+	IDLE_SLICE = 1,              /* seconds: how fast a stop is noticed */
+	IDLE_MAX = 28 * 60,          /* RFC 2177: re-IDLE before 29 minutes */
 	IDLE_DEFAULT = 25 * 60,
-	POLL_SECONDS = 60,	  /* without IDLE: NOOP + search this often */
+	POLL_SECONDS = 60, /* without IDLE: NOOP + search this often */
 	BACKOFF_MIN = 1,
 	BACKOFF_MAX = 300,
-	STABLE_SESSION = 60,	  /* a session this long resets the backoff */
-	STOP_TIMEOUT = 3,	  /* seconds for DONE/LOGOUT once stopping */
+	STABLE_SESSION = 60, /* a session this long resets the backoff */
+	STOP_TIMEOUT = 3,    /* seconds for DONE/LOGOUT once stopping */
 };
 
 struct imap_run {
 	struct sk_ingest *ing;
-	const char *host;	/* an IPv6 literal without its brackets */
+	const char *host; /* an IPv6 literal without its brackets */
 	char *host_buf;
 	uint16_t port;
 	enum sk_tls_mode tls;
 	const char *user;
-	const char *folder;
+	const char *folder; /* as configured (UTF-8) */
+	char *folder_wire;  /* as IMAP names it (modified UTF-7) */
 	const char *ca_file;
 	const char *pin;
 	char *password;
-	uint64_t max_bytes;	/* limits.message_bytes */
+	uint64_t max_bytes; /* limits.message_bytes */
 	unsigned idle_seconds;
-	char *location;		/* source row: "imap://user@host/folder" */
+	char *location; /* source row: "imap://user@host/folder" */
 	struct sk_source_state st;
-	uint32_t uidvalidity;	/* of the folder as selected now */
+	uint32_t uidvalidity; /* of the folder as selected now */
 	mailimap *imap;
-	bool fatal;		/* the last error is not worth a retry */
-	bool untrusted;		/* the peer failed verification: say nothing */
-	bool selected;		/* this session got as far as EXAMINE */
+	bool fatal;             /* the last error is not worth a retry */
+	bool untrusted;         /* the peer failed verification: say nothing */
+	bool selected;          /* this session got as far as EXAMINE */
 	unsigned idle_failures; /* IDLE broken on this server: poll */
-	char said[128];		/* the server's last words, printable */
-	int64_t fetched;	/* messages submitted in this call */
+	char said[128];         /* the server's last words, printable */
+	int64_t fetched;        /* messages submitted in this call */
 	int64_t truncated;
 };
 
@@ -61,6 +62,7 @@ struct uid_size {
 	uint32_t uid;
 	uint32_t size;
 	bool present; /* the server answered for it (not expunged) */
+	bool unknown; /* the server would not tell the size */
 };
 
 static bool
@@ -89,16 +91,24 @@ static const char *
 etpan_error(int code)
 {
 	switch (code) {
-	case MAILIMAP_ERROR_STREAM: return "connection lost or timed out";
-	case MAILIMAP_ERROR_PARSE: return "unparsable server response";
-	case MAILIMAP_ERROR_CONNECTION_REFUSED: return "connection refused";
-	case MAILIMAP_ERROR_MEMORY: return "out of memory";
-	case MAILIMAP_ERROR_PROTOCOL: return "protocol error";
+	case MAILIMAP_ERROR_STREAM:
+		return "connection lost or timed out";
+	case MAILIMAP_ERROR_PARSE:
+		return "unparsable server response";
+	case MAILIMAP_ERROR_CONNECTION_REFUSED:
+		return "connection refused";
+	case MAILIMAP_ERROR_MEMORY:
+		return "out of memory";
+	case MAILIMAP_ERROR_PROTOCOL:
+		return "protocol error";
 	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
 		return "server does not accept the connection";
-	case MAILIMAP_ERROR_SSL: return "TLS handshake failed";
-	case MAILIMAP_ERROR_BAD_STATE: return "command in the wrong state";
-	default: return "command failed";
+	case MAILIMAP_ERROR_SSL:
+		return "TLS handshake failed";
+	case MAILIMAP_ERROR_BAD_STATE:
+		return "command in the wrong state";
+	default:
+		return "command failed";
 	}
 }
 
@@ -108,7 +118,7 @@ net_error(struct imap_run *r, struct sk_err *err, const char *what, int code)
 {
 	r->fatal = false;
 	return sk_err_set(err, SK_EIO, "imap: %s on %s:%u: %s", what, r->host,
-			  (unsigned)r->port, etpan_error(code));
+	                  (unsigned)r->port, etpan_error(code));
 }
 
 /* Server refusals (NO/BAD to LOGIN, EXAMINE...) are configuration
@@ -118,7 +128,7 @@ refused(struct imap_run *r, struct sk_err *err, const char *what)
 {
 	r->fatal = true;
 	return sk_err_set(err, SK_EIO, "imap: %s refused by %s: %s", what,
-			  r->host, server_said(r));
+	                  r->host, server_said(r));
 }
 
 static bool
@@ -151,9 +161,8 @@ verify_peer(struct imap_run *r, struct sk_err *err)
 
 	if (!chain) {
 		r->fatal = r->untrusted = true;
-		return sk_err_set(err, SK_EIO,
-				  "imap: %s sent no certificate chain",
-				  r->host);
+		return sk_err_set(
+		    err, SK_EIO, "imap: %s sent no certificate chain", r->host);
 	}
 	n = carray_count(chain);
 	der = sk_xcalloc(n ? n : 1, sizeof(*der));
@@ -197,9 +206,8 @@ connect_verified(struct imap_run *r, bool *preauth, struct sk_err *err)
 		SK_BUG("mailimap_new: out of memory");
 	mailimap_set_timeout(r->imap, NET_TIMEOUT);
 	if (r->tls == SK_TLS_IMPLICIT)
-		e = mailimap_ssl_connect_with_callback(r->imap, r->host,
-						       r->port, tls_setup,
-						       (void *)r->host);
+		e = mailimap_ssl_connect_with_callback(
+		    r->imap, r->host, r->port, tls_setup, (void *)r->host);
 	else
 		e = mailimap_socket_connect(r->imap, r->host, r->port);
 	if (e != MAILIMAP_NO_ERROR_NON_AUTHENTICATED &&
@@ -218,9 +226,9 @@ connect_verified(struct imap_run *r, bool *preauth, struct sk_err *err)
 			/* PREAUTH in clear text would skip STARTTLS. */
 			r->fatal = true;
 			return sk_err_set(err, SK_EIO,
-					  "imap: %s greets with PREAUTH, so "
-					  "STARTTLS is impossible; refusing",
-					  r->host);
+			                  "imap: %s greets with PREAUTH, so "
+			                  "STARTTLS is impossible; refusing",
+			                  r->host);
 		}
 		rc = refresh_capabilities(r, err);
 		if (rc)
@@ -228,12 +236,12 @@ connect_verified(struct imap_run *r, bool *preauth, struct sk_err *err)
 		if (!mailimap_has_extension(r->imap, "STARTTLS")) {
 			r->fatal = true;
 			return sk_err_set(err, SK_EIO,
-					  "imap: %s:%u does not offer STARTTLS "
-					  "(no fallback to clear text)",
-					  r->host, (unsigned)r->port);
+			                  "imap: %s:%u does not offer STARTTLS "
+			                  "(no fallback to clear text)",
+			                  r->host, (unsigned)r->port);
 		}
 		e = mailimap_socket_starttls_with_callback(r->imap, tls_setup,
-							   (void *)r->host);
+		                                           (void *)r->host);
 		if (e != MAILIMAP_NO_ERROR) {
 			if (e == MAILIMAP_ERROR_STARTTLS)
 				return refused(r, err, "STARTTLS");
@@ -259,15 +267,17 @@ login(struct imap_run *r, struct sk_err *err)
 
 	if (mailimap_has_extension(r->imap, "LOGINDISABLED")) {
 		r->fatal = true;
-		return sk_err_set(err, SK_EIO, "imap: %s does not allow LOGIN "
-				  "(LOGINDISABLED)", r->host);
+		return sk_err_set(err, SK_EIO,
+		                  "imap: %s does not allow LOGIN "
+		                  "(LOGINDISABLED)",
+		                  r->host);
 	}
 	e = mailimap_login(r->imap, r->user, r->password);
 	if (e == MAILIMAP_ERROR_LOGIN) {
 		r->fatal = true;
 		return sk_err_set(err, SK_EIO,
-				  "imap: login as '%s' refused by %s: %s",
-				  r->user, r->host, server_said(r));
+		                  "imap: login as '%s' refused by %s: %s",
+		                  r->user, r->host, server_said(r));
 	}
 	if (e != MAILIMAP_NO_ERROR)
 		return net_error(r, err, "LOGIN failed", e);
@@ -285,8 +295,8 @@ disconnect(struct imap_run *r, bool polite)
 	if (polite && r->imap->imap_stream) {
 		if (stopping())
 			mailstream_low_set_timeout(
-				mailstream_get_low(r->imap->imap_stream),
-				STOP_TIMEOUT);
+			    mailstream_get_low(r->imap->imap_stream),
+			    STOP_TIMEOUT);
 		mailimap_logout(r->imap);
 	}
 	mailimap_free(r->imap);
@@ -302,15 +312,15 @@ open_folder(struct imap_run *r, struct sk_err *err)
 	enum sk_status rc;
 	int e;
 
-	e = mailimap_examine(r->imap, r->folder);
+	e = mailimap_examine(r->imap, r->folder_wire);
 	if (e == MAILIMAP_ERROR_EXAMINE)
 		return refused(r, err, "EXAMINE of the folder");
 	if (e != MAILIMAP_NO_ERROR)
 		return net_error(r, err, "EXAMINE failed", e);
 	r->selected = true;
 	r->uidvalidity = r->imap->imap_selection_info
-				 ? r->imap->imap_selection_info->sel_uidvalidity
-				 : 0;
+	                     ? r->imap->imap_selection_info->sel_uidvalidity
+	                     : 0;
 	if (r->uidvalidity == 0)
 		sk_log(SK_LOG_WARNING,
 		       "imap: %s gives no UIDVALIDITY for '%s'; UIDs are "
@@ -374,7 +384,7 @@ cmp_uid(const void *a, const void *b)
  * when it is below n, so everything <= last_uid is dropped here. */
 static enum sk_status
 new_uids(struct imap_run *r, uint32_t **uids_out, size_t *n_out,
-	 struct sk_err *err)
+         struct sk_err *err)
 {
 	struct mailimap_search_key *key;
 	clist *res = NULL;
@@ -387,13 +397,13 @@ new_uids(struct imap_run *r, uint32_t **uids_out, size_t *n_out,
 	if (r->st.last_uid >= UINT32_MAX)
 		return SK_OK;
 	key = mailimap_search_key_new_uid(
-		mailimap_set_new_interval((uint32_t)r->st.last_uid + 1, 0));
+	    mailimap_set_new_interval((uint32_t)r->st.last_uid + 1, 0));
 	e = mailimap_uid_search(r->imap, NULL, key, &res);
 	mailimap_search_key_free(key);
 	if (e == MAILIMAP_ERROR_UID_SEARCH) {
 		/* The server's trouble, perhaps passing: try again later. */
 		sk_err_set(err, SK_EIO, "imap: UID SEARCH refused by %s: %s",
-			   r->host, server_said(r));
+		           r->host, server_said(r));
 		r->fatal = false;
 		return SK_EIO;
 	}
@@ -425,7 +435,7 @@ new_uids(struct imap_run *r, uint32_t **uids_out, size_t *n_out,
 /* The UID, size and body section of one FETCH response. */
 static void
 read_att(struct mailimap_msg_att *att, uint32_t *uid, uint32_t *size,
-	 const char **body, size_t *body_len)
+         const char **body, size_t *body_len)
 {
 	*uid = 0;
 	*size = 0;
@@ -449,9 +459,9 @@ read_att(struct mailimap_msg_att *att, uint32_t *uid, uint32_t *size,
 			if (st->att_data.att_body_section &&
 			    st->att_data.att_body_section->sec_body_part) {
 				*body = st->att_data.att_body_section
-						->sec_body_part;
-				*body_len = st->att_data.att_body_section
-						    ->sec_length;
+				            ->sec_body_part;
+				*body_len =
+				    st->att_data.att_body_section->sec_length;
 			}
 			break;
 		default:
@@ -463,7 +473,7 @@ read_att(struct mailimap_msg_att *att, uint32_t *uid, uint32_t *size,
 /* Sizes of u[0..n): "UID FETCH set (UID RFC822.SIZE)". */
 static enum sk_status
 fetch_sizes(struct imap_run *r, struct uid_size *u, size_t n,
-	    struct sk_err *err)
+            struct sk_err *err)
 {
 	struct mailimap_fetch_type *ft;
 	struct mailimap_set *set = uid_set(u, n);
@@ -471,10 +481,10 @@ fetch_sizes(struct imap_run *r, struct uid_size *u, size_t n,
 	int e;
 
 	ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	mailimap_fetch_type_new_fetch_att_list_add(ft,
-						   mailimap_fetch_att_new_uid());
 	mailimap_fetch_type_new_fetch_att_list_add(
-		ft, mailimap_fetch_att_new_rfc822_size());
+	    ft, mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(
+	    ft, mailimap_fetch_att_new_rfc822_size());
 	e = mailimap_uid_fetch(r->imap, set, ft, &res);
 	mailimap_fetch_type_free(ft);
 	mailimap_set_free(set);
@@ -485,10 +495,8 @@ fetch_sizes(struct imap_run *r, struct uid_size *u, size_t n,
 		       "imap: %s refuses message sizes (%s); fetching "
 		       "without them",
 		       r->host, server_said(r));
-		for (size_t i = 0; i < n; i++) {
-			u[i].present = true;
-			u[i].size = BODY_BATCH_BYTES;
-		}
+		for (size_t i = 0; i < n; i++)
+			u[i].present = u[i].unknown = true;
 		return SK_OK;
 	}
 	if (e != MAILIMAP_NO_ERROR)
@@ -523,8 +531,7 @@ fetch_sizes(struct imap_run *r, struct uid_size *u, size_t n,
  * Maildir and mbox files, so the same message read from either source has
  * the same bytes), cut at max bytes. */
 static char *
-copy_message(const char *s, size_t n, uint64_t max, size_t *len_out,
-	     bool *cut)
+copy_message(const char *s, size_t n, uint64_t max, size_t *len_out, bool *cut)
 {
 	char *out = sk_xmalloc(n + 1);
 	size_t k = 0;
@@ -544,8 +551,8 @@ copy_message(const char *s, size_t n, uint64_t max, size_t *len_out,
 }
 
 static enum sk_status
-submit(struct imap_run *r, uint32_t uid, const char *body, size_t len,
-       bool cut, struct sk_err *err)
+submit(struct imap_run *r, uint32_t uid, const char *body, size_t len, bool cut,
+       struct sk_err *err)
 {
 	struct sk_ingest_pos pos = {
 		.source_id = r->st.id,
@@ -554,8 +561,8 @@ submit(struct imap_run *r, uint32_t uid, const char *body, size_t len,
 	};
 	size_t n;
 	char *raw = copy_message(body, len, r->max_bytes, &n, &cut);
-	enum sk_status rc = sk_ingest_submit_owned(r->ing, raw, n, cut, &pos,
-						   err);
+	enum sk_status rc =
+	    sk_ingest_submit_owned(r->ing, raw, n, cut, &pos, err);
 	if (rc) {
 		r->fatal = true; /* the store failed, not the server */
 		return rc;
@@ -571,7 +578,7 @@ submit(struct imap_run *r, uint32_t uid, const char *body, size_t len,
  * partial. Submits them in UID order. */
 static enum sk_status
 fetch_bodies(struct imap_run *r, const struct uid_size *u, size_t n,
-	     bool partial, struct sk_err *err)
+             bool partial, struct sk_err *err)
 {
 	struct mailimap_fetch_type *ft;
 	struct mailimap_set *set = uid_set(u, n);
@@ -581,19 +588,19 @@ fetch_bodies(struct imap_run *r, const struct uid_size *u, size_t n,
 	int e;
 
 	ft = mailimap_fetch_type_new_fetch_att_list_empty();
-	mailimap_fetch_type_new_fetch_att_list_add(ft,
-						   mailimap_fetch_att_new_uid());
+	mailimap_fetch_type_new_fetch_att_list_add(
+	    ft, mailimap_fetch_att_new_uid());
 	if (partial)
 		mailimap_fetch_type_new_fetch_att_list_add(
-			ft, mailimap_fetch_att_new_body_peek_section_partial(
-				    mailimap_section_new(NULL), 0,
-				    r->max_bytes > UINT32_MAX
-					    ? UINT32_MAX
-					    : (uint32_t)r->max_bytes));
+		    ft,
+		    mailimap_fetch_att_new_body_peek_section_partial(
+		        mailimap_section_new(NULL), 0,
+		        r->max_bytes > UINT32_MAX ? UINT32_MAX
+		                                  : (uint32_t)r->max_bytes));
 	else
 		mailimap_fetch_type_new_fetch_att_list_add(
-			ft, mailimap_fetch_att_new_body_peek_section(
-				    mailimap_section_new(NULL)));
+		    ft, mailimap_fetch_att_new_body_peek_section(
+		            mailimap_section_new(NULL)));
 	e = mailimap_uid_fetch(r->imap, set, ft, &res);
 	mailimap_fetch_type_free(ft);
 	mailimap_set_free(set);
@@ -635,9 +642,10 @@ fetch_bodies(struct imap_run *r, const struct uid_size *u, size_t n,
 		const char *body;
 		size_t len;
 		if (!by_pos[i]) {
-			sk_log(SK_LOG_DEBUG,
-			       "imap: UID %u vanished before it was fetched",
-			       u[i].uid);
+			sk_log(SK_LOG_WARNING,
+			       "imap: %s did not send UID %u of '%s' "
+			       "(expunged meanwhile?); skipped",
+			       r->host, u[i].uid, r->folder);
 			continue;
 		}
 		read_att(by_pos[i], &uid, &size, &body, &len);
@@ -685,23 +693,29 @@ catch_up(struct imap_run *r, struct sk_err *err)
 			size_t j = i;
 			uint64_t bytes = 0;
 
+			if (u[i].unknown) {
+				rc = fetch_bodies(r, &u[i], 1, false, err);
+				i++;
+				continue;
+			}
 			if (u[i].size > r->max_bytes) {
-				sk_log(SK_LOG_WARNING,
-				       "imap: UID %u of '%s' has %u bytes, over "
-				       "limits.message_bytes (%llu): storing "
-				       "its first %llu bytes, flagged as "
-				       "truncated",
-				       u[i].uid, r->folder, u[i].size,
-				       (unsigned long long)r->max_bytes,
-				       (unsigned long long)r->max_bytes);
+				sk_log(
+				    SK_LOG_WARNING,
+				    "imap: UID %u of '%s' has %u bytes, over "
+				    "limits.message_bytes (%llu): storing "
+				    "its first %llu bytes, flagged as "
+				    "truncated",
+				    u[i].uid, r->folder, u[i].size,
+				    (unsigned long long)r->max_bytes,
+				    (unsigned long long)r->max_bytes);
 				rc = fetch_bodies(r, &u[i], 1, true, err);
 				i++;
 				continue;
 			}
-			while (j < m && j - i < BODY_BATCH &&
-			       u[j].size <= r->max_bytes &&
-			       (j == i ||
-				bytes + u[j].size <= BODY_BATCH_BYTES)) {
+			while (
+			    j < m && j - i < BODY_BATCH && !u[j].unknown &&
+			    u[j].size <= r->max_bytes &&
+			    (j == i || bytes + u[j].size <= BODY_BATCH_BYTES)) {
 				bytes += u[j].size;
 				j++;
 			}
@@ -784,7 +798,7 @@ idle_wait(struct imap_run *r, struct sk_err *err)
 				break;
 			mailstream_unsetup_idle(s);
 			return net_error(r, err, "waiting in IDLE failed",
-					 MAILIMAP_ERROR_STREAM);
+			                 MAILIMAP_ERROR_STREAM);
 		}
 		/* MAILSTREAM_IDLE_TIMEOUT: one slice passed. */
 		rc = sk_ingest_idle(r->ing, err);
@@ -796,8 +810,7 @@ idle_wait(struct imap_run *r, struct sk_err *err)
 			break;
 	}
 	if (stopping())
-		mailstream_low_set_timeout(mailstream_get_low(s),
-					   STOP_TIMEOUT);
+		mailstream_low_set_timeout(mailstream_get_low(s), STOP_TIMEOUT);
 	e = mailimap_idle_done(r->imap);
 	mailstream_unsetup_idle(s);
 	if (e != MAILIMAP_NO_ERROR && !rc && !stopping())
@@ -840,6 +853,69 @@ session(struct imap_run *r, bool watch, struct sk_err *err)
 	return rc;
 }
 
+/* A folder name in IMAP's modified UTF-7 (RFC 3501 5.1.3): "Wysłane" is
+ * "Wys&AUI-ane" on the wire. Pure ASCII is taken as already encoded. */
+static char *
+folder_mutf7(const char *s)
+{
+	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+	                          "opqrstuvwxyz0123456789+,";
+	size_t n = strlen(s), i = 0;
+	struct sk_buf b;
+	bool ascii = true;
+
+	for (size_t k = 0; k < n; k++)
+		if ((unsigned char)s[k] >= 0x80)
+			ascii = false;
+	if (ascii || !sk_utf8_valid(s, n))
+		return sk_xstrdup(s);
+	sk_buf_init(&b, 4 * n + 16);
+	while (i < n) {
+		unsigned char c = (unsigned char)s[i];
+		uint32_t acc = 0;
+		unsigned bits = 0;
+
+		if (c >= 0x20 && c < 0x7f) {
+			sk_buf_adds(&b,
+			            c == '&' ? "&-" : (char[]){ (char)c, 0 });
+			i++;
+			continue;
+		}
+		sk_buf_addc(&b, '&');
+		while (i < n && !((unsigned char)s[i] >= 0x20 &&
+		                  (unsigned char)s[i] < 0x7f)) {
+			uint32_t cp, units[2];
+			size_t nu = 1;
+			i += sk_utf8_next(s + i, n - i, &cp);
+			units[0] = cp;
+			if (cp >= 0x10000) {
+				cp -= 0x10000;
+				units[0] = 0xD800 + (cp >> 10);
+				units[1] = 0xDC00 + (cp & 0x3FF);
+				nu = 2;
+			}
+			for (size_t k = 0; k < nu; k++) {
+				acc = acc << 16 | units[k];
+				bits += 16;
+				while (bits >= 6) {
+					bits -= 6;
+					sk_buf_addc(&b,
+					            b64[(acc >> bits) & 63]);
+				}
+				acc &= (1u << bits) - 1;
+			}
+		}
+		if (bits)
+			sk_buf_addc(&b, b64[(acc << (6 - bits)) & 63]);
+		sk_buf_addc(&b, '-');
+	}
+	{
+		char *out = sk_buf_take(&b, NULL);
+		sk_buf_release(&b);
+		return out;
+	}
+}
+
 /* "[::1]" is how people write an IPv6 host; getaddrinfo() wants "::1". */
 static char *
 unbracket(const char *host)
@@ -854,8 +930,8 @@ unbracket(const char *host)
 }
 
 static enum sk_status
-run_init(struct imap_run *r, struct sk_ingest *ing,
-	 const struct sk_config *cfg, struct sk_err *err)
+run_init(struct imap_run *r, struct sk_ingest *ing, const struct sk_config *cfg,
+         struct sk_err *err)
 {
 	struct sk_limits lim = sk_limits_effective(sk_ingest_limits(ing));
 	struct sk_buf loc;
@@ -865,12 +941,13 @@ run_init(struct imap_run *r, struct sk_ingest *ing,
 	r->ing = ing;
 	r->host = r->host_buf = unbracket(cfg->imap.host);
 	r->user = cfg->imap.user;
-	r->folder = cfg->imap.folder && *cfg->imap.folder ? cfg->imap.folder
-							  : "INBOX";
+	r->folder =
+	    cfg->imap.folder && *cfg->imap.folder ? cfg->imap.folder : "INBOX";
+	r->folder_wire = folder_mutf7(r->folder);
 	r->ca_file = cfg->imap.ca_file;
 	r->pin = cfg->imap.pin_sha256;
-	r->tls = cfg->imap.tls == SK_TLS_DEFAULT ? SK_TLS_IMPLICIT
-						 : cfg->imap.tls;
+	r->tls =
+	    cfg->imap.tls == SK_TLS_DEFAULT ? SK_TLS_IMPLICIT : cfg->imap.tls;
 	r->max_bytes = lim.message_bytes;
 	if (!r->host || !*r->host)
 		return sk_err_set(err, SK_EINVAL, "imap: imap.host is not set");
@@ -878,15 +955,15 @@ run_init(struct imap_run *r, struct sk_ingest *ing,
 		return sk_err_set(err, SK_EINVAL, "imap: imap.user is not set");
 	if (!cfg->imap.password_file || !*cfg->imap.password_file)
 		return sk_err_set(err, SK_EINVAL,
-				  "imap: imap.password_file is not set");
+		                  "imap: imap.password_file is not set");
 	if (r->tls == SK_TLS_NONE && !sk_host_is_loopback(r->host) &&
 	    !cfg->imap.allow_plaintext)
 		return sk_err_set(err, SK_EINVAL,
-				  "imap: tls = none would send the password "
-				  "in clear text to '%s'; use tls = imaps or "
-				  "starttls, or set imap.allow_plaintext = "
-				  "true",
-				  r->host);
+		                  "imap: tls = none would send the password "
+		                  "in clear text to '%s'; use tls = imaps or "
+		                  "starttls, or set imap.allow_plaintext = "
+		                  "true",
+		                  r->host);
 
 	if (r->tls == SK_TLS_NONE && !sk_host_is_loopback(r->host))
 		sk_log(SK_LOG_WARNING,
@@ -900,14 +977,16 @@ run_init(struct imap_run *r, struct sk_ingest *ing,
 	else if (r->port == 993 && r->tls != SK_TLS_IMPLICIT) {
 		/* 993 is the configuration's default; nobody runs
 		 * STARTTLS or clear text there. */
-		sk_log(SK_LOG_NOTICE, "imap: port 993 is for implicit TLS; "
+		sk_log(SK_LOG_NOTICE,
+		       "imap: port 993 is for implicit TLS; "
 		       "using 143 for tls = %s",
 		       r->tls == SK_TLS_STARTTLS ? "starttls" : "none");
 		r->port = 143;
 	}
 
-	r->idle_seconds = cfg->imap.idle_seconds ? (unsigned)cfg->imap.idle_seconds
-						 : IDLE_DEFAULT;
+	r->idle_seconds = cfg->imap.idle_seconds
+	                      ? (unsigned)cfg->imap.idle_seconds
+	                      : IDLE_DEFAULT;
 	if (cfg->imap.idle_seconds > IDLE_MAX)
 		r->idle_seconds = IDLE_MAX;
 
@@ -945,14 +1024,17 @@ run_release(struct imap_run *r)
 	}
 	free(r->location);
 	free(r->host_buf);
+	free(r->folder_wire);
+	r->folder_wire = NULL;
 	r->password = NULL;
 	r->location = NULL;
 	r->host_buf = NULL;
 }
 
-/* A write to a socket the server closed must be an error, not SIGPIPE.
- * The commands ignore SIGPIPE themselves; a library caller that left the
- * default in place gets it ignored here, once. */
+/* A write to a socket the server closed must become an error, not a
+ * SIGPIPE that kills the run. When the caller left SIGPIPE at its default,
+ * it is ignored from here on (process-wide: nothing in Skarbnica wants the
+ * default). */
 static void
 ignore_sigpipe(void)
 {
@@ -966,8 +1048,8 @@ ignore_sigpipe(void)
 }
 
 enum sk_status
-sk_ingest_imap(struct sk_ingest *ing, const struct sk_config *cfg,
-	       bool watch, struct sk_err *err_out)
+sk_ingest_imap(struct sk_ingest *ing, const struct sk_config *cfg, bool watch,
+               struct sk_err *err_out)
 {
 	struct imap_run r;
 	struct sk_err e = { 0 }, *err = &e;
@@ -998,9 +1080,9 @@ sk_ingest_imap(struct sk_ingest *ing, const struct sk_config *cfg,
 			backoff = BACKOFF_MAX;
 		/* Jitter: between half and all of the delay, so that many
 		 * clients of one server do not come back together. */
-		delay = backoff > 1 ? backoff / 2 + arc4random_uniform(
-							   backoff / 2 + 1)
-				    : backoff;
+		delay = backoff > 1
+		            ? backoff / 2 + arc4random_uniform(backoff / 2 + 1)
+		            : backoff;
 		sk_log(SK_LOG_WARNING, "%s; reconnecting in %u s", err->msg,
 		       delay);
 		nap(delay);

@@ -1,7 +1,9 @@
 /* ingest/maildir.c: a Maildir tree (nested folders, new/ and cur/) into
  * the run, skipping unique names the store has recorded, and --watch with
- * inotify for mail delivered later. Never writes into the Maildir (flags
- * and moves are the MUA's business). */
+ * inotify for mail delivered later. Files outside cur/ and new/ are read
+ * when they start like a message (MH-style trees, as notmuch reads them),
+ * tmp/ never. Never writes into the Maildir (flags and moves are the
+ * MUA's business). */
 #include "ingest/private.h"
 
 #include <dirent.h>
@@ -78,6 +80,7 @@ set_release(struct name_set *set)
 /* One run over a Maildir. */
 struct md {
 	struct sk_ingest *ing;
+	const char *root;
 	int64_t source_id;
 	struct name_set seen;
 	int ifd; /* inotify, or -1 */
@@ -137,12 +140,69 @@ is_mail_dir(const char *dir)
 	return !strcmp(base, "new") || !strcmp(base, "cur");
 }
 
+/* State files of MDAs and IMAP servers that live next to the mail. */
+static bool
+is_state_file(const char *name)
+{
+	static const char *const prefixes[] = { "dovecot", "courier", "maildirfolder",
+						"subscriptions", "maildirsize",
+						".", "tmp" };
+	for (size_t i = 0; i < SK_ARRAY_SIZE(prefixes); i++)
+		if (sk_starts_with(name, prefixes[i]))
+			return true;
+	return false;
+}
+
+/* Outside cur/ and new/ (MH-style trees such as notmuch's test corpora)
+ * a file is read when it starts like a message: a header field. */
+static bool
+looks_like_message(const char *path)
+{
+	char buf[512];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	ssize_t n;
+	size_t i = 0;
+
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf));
+	close(fd);
+	if (n <= 0)
+		return false;
+	if (n >= 5 && !memcmp(buf, "From ", 5))
+		return true;
+	while (i < (size_t)n && buf[i] > ' ' && buf[i] < 127 && buf[i] != ':')
+		i++;
+	return i > 0 && i < (size_t)n && buf[i] == ':';
+}
+
+/* The name recorded for a file: its folder (relative to the root, without
+ * cur/ or new/) and the unique part of its name, e.g. ".Projekty/17053".
+ * Unique names are unique within a folder only. */
+static bool
+record_name(const struct md *md, const char *dir, const char *uniq,
+	    char out[PATH_MAX])
+{
+	size_t rl = strlen(md->root);
+	const char *rel = dir + rl;
+	size_t n;
+
+	while (*rel == '/')
+		rel++;
+	n = strlen(rel);
+	if (is_mail_dir(dir)) /* drop "cur" / "new" and the slash before */
+		n = n >= 4 ? n - 4 : 0;
+	if (n == 0)
+		return snprintf(out, PATH_MAX, "%s", uniq) < PATH_MAX;
+	return snprintf(out, PATH_MAX, "%.*s/%s", (int)n, rel, uniq) < PATH_MAX;
+}
+
 /* One file in new/ or cur/: the unique name is what precedes ':' (the
  * ":2,FLAGS" info changes when the MUA flags the message). */
 static enum sk_status
 take_file(struct md *md, const char *dir, const char *name, struct sk_err *err)
 {
-	char path[PATH_MAX], uniq[NAME_MAX + 1];
+	char path[PATH_MAX], uniq[NAME_MAX + 1], rec[PATH_MAX];
 	struct sk_ingest_pos pos = { 0 };
 	size_t ul = strcspn(name, ":");
 	char *raw = NULL;
@@ -152,15 +212,18 @@ take_file(struct md *md, const char *dir, const char *name, struct sk_err *err)
 
 	if (name[0] == '.' || ul == 0 || ul > NAME_MAX)
 		return SK_OK;
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+		return SK_OK;
+	if (!is_mail_dir(dir) &&
+	    (is_state_file(name) || !looks_like_message(path)))
+		return SK_OK;
 	memcpy(uniq, name, ul);
 	uniq[ul] = '\0';
-	if (set_has(&md->seen, uniq))
+	if (!record_name(md, dir, uniq, rec) || set_has(&md->seen, rec))
 		return SK_OK;
-	set_add(&md->seen, uniq);
+	set_add(&md->seen, rec);
 	if (sk_index_source_file_done(sk_ingest_index(md->ing), md->source_id,
-				      uniq))
-		return SK_OK;
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+				      rec))
 		return SK_OK;
 	rc = read_message(path, sk_ingest_limits(md->ing)->message_bytes, &raw,
 			  &len, &cut, err);
@@ -169,7 +232,7 @@ take_file(struct md *md, const char *dir, const char *name, struct sk_err *err)
 	if (rc)
 		return rc;
 	pos.source_id = md->source_id;
-	pos.maildir_name = uniq;
+	pos.maildir_name = rec;
 	return sk_ingest_submit_owned(md->ing, raw, len, cut, &pos, err);
 }
 
@@ -238,7 +301,8 @@ scan(struct md *md, const char *root, struct sk_err *err)
 			names[nn++] = sk_xstrdup(de->d_name);
 		}
 		closedir(d);
-		qsort(names, nn, sizeof(char *), cmp_names);
+		if (nn > 1)
+			qsort(names, nn, sizeof(char *), cmp_names);
 		/* Files first, then subdirectories (pushed in reverse so they
 		 * pop in order). */
 		for (size_t i = 0; i < nn && !rc; i++) {
@@ -248,13 +312,14 @@ scan(struct md *md, const char *root, struct sk_err *err)
 				    (int)sizeof(path) ||
 			    lstat(path, &st) < 0)
 				continue;
-			if (S_ISREG(st.st_mode) && is_mail_dir(dir))
+			if (S_ISREG(st.st_mode))
 				rc = take_file(md, dir, names[i], err);
 		}
 		for (size_t i = nn; i > 0 && !rc; i--) {
 			char path[PATH_MAX];
 			struct stat st;
 			if (!strcmp(names[i - 1], "tmp") ||
+			    !strcmp(names[i - 1], ".notmuch") ||
 			    snprintf(path, sizeof(path), "%s/%s", dir,
 				     names[i - 1]) >= (int)sizeof(path) ||
 			    lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
@@ -305,8 +370,7 @@ drain_events(struct md *md, const char *root, bool *any, struct sk_err *err)
 					     ev->name) < (int)sizeof(path))
 					rc = scan(md, path, err);
 			} else if (ev->mask & (IN_MOVED_TO | IN_CLOSE_WRITE)) {
-				if (is_mail_dir(dir))
-					rc = take_file(md, dir, ev->name, err);
+				rc = take_file(md, dir, ev->name, err);
 			}
 		}
 	}
@@ -341,7 +405,7 @@ sk_ingest_maildir(struct sk_ingest *ing, const char *dir, bool watch,
 {
 	char root[PATH_MAX];
 	struct sk_source_state st;
-	struct md md = { .ing = ing, .ifd = -1 };
+	struct md md = { .ing = ing, .root = root, .ifd = -1 };
 	struct stat sb;
 	enum sk_status rc;
 

@@ -243,7 +243,9 @@ envelope(struct pctx *c, const struct sk_mime_headers *hs, const char *raw,
 static char *
 unflow(struct sk_arena *a, const char *s, size_t n, bool delsp, size_t *len_out)
 {
-	char *out = sk_arena_alloc(a, n + 1), *o = out;
+	/* A line can grow by the space after its quote marks and a newline
+	 * the input lacked at its end. */
+	char *out = sk_arena_alloc(a, 2 * n + 4), *o = out;
 	int prev_depth = -1;
 	bool joining = false;
 

@@ -69,7 +69,7 @@ sk_bug(const char *file, int line, const char *fmt, ...)
 	abort();
 }
 
-static _Noreturn void
+static SK_NORETURN void
 oom(size_t n)
 {
 	fprintf(stderr, "<2>skarbnica: out of memory allocating %zu bytes\n",

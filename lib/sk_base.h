@@ -20,6 +20,7 @@
 #endif
 
 #define SK_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#define SK_NORETURN __attribute__((noreturn)) /* C and C++ alike */
 #define SK_ARRAY_SIZE(x) (sizeof(x) / sizeof((x)[0]))
 
 SK_BEGIN_DECLS
@@ -58,7 +59,7 @@ const char *sk_status_name(enum sk_status code);
 
 /* Bugs are not errors: abort with a message. */
 #define SK_BUG(...) sk_bug(__FILE__, __LINE__, __VA_ARGS__)
-_Noreturn void sk_bug(const char *file, int line, const char *fmt, ...)
+SK_NORETURN void sk_bug(const char *file, int line, const char *fmt, ...)
 	SK_PRINTF(3, 4);
 
 /* ---- allocation: out of memory aborts ---------------------------------- */

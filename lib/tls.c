@@ -123,14 +123,15 @@ parse_pins(const char *spec, struct pins *p, struct sk_err *err)
 		}
 		if (p->n == MAX_PINS)
 			return sk_err_set(err, SK_EINVAL,
-					  "pin_sha256: more than %d digests",
-					  MAX_PINS);
+			                  "pin_sha256: more than %d digests",
+			                  MAX_PINS);
 		if (!parse_hex(tok, n, p->d[p->n]) &&
 		    !parse_b64(tok, n, p->d[p->n]))
-			return sk_err_set(err, SK_EINVAL,
-					  "pin_sha256: '%.*s' is neither 64 hex "
-					  "digits nor base64 of a SHA-256 digest",
-					  (int)(n > 80 ? 80 : n), tok);
+			return sk_err_set(
+			    err, SK_EINVAL,
+			    "pin_sha256: '%.*s' is neither 64 hex "
+			    "digits nor base64 of a SHA-256 digest",
+			    (int)(n > 80 ? 80 : n), tok);
 		p->n++;
 	}
 	if (p->n == 0)
@@ -141,7 +142,7 @@ parse_pins(const char *spec, struct pins *p, struct sk_err *err)
 /* Does the leaf's DER or its SubjectPublicKeyInfo hash to one of the pins? */
 static enum sk_status
 check_pins(gnutls_x509_crt_t leaf, const struct sk_str *der,
-	   const struct pins *p, const char *host, struct sk_err *err)
+           const struct pins *p, const char *host, struct sk_err *err)
 {
 	unsigned char cert_hash[SHA256_LEN], spki_hash[SHA256_LEN];
 	unsigned char spki[8192];
@@ -150,14 +151,16 @@ check_pins(gnutls_x509_crt_t leaf, const struct sk_str *der,
 	bool have_spki = false;
 
 	if (gnutls_hash_fast(GNUTLS_DIG_SHA256, der->p, der->n, cert_hash) < 0)
-		return sk_err_set(err, SK_EIO, "cannot hash the certificate "
-				  "of '%s'", host);
+		return sk_err_set(err, SK_EIO,
+		                  "cannot hash the certificate "
+		                  "of '%s'",
+		                  host);
 	if (gnutls_pubkey_init(&pub) == 0) {
 		if (gnutls_pubkey_import_x509(pub, leaf, 0) == 0 &&
 		    gnutls_pubkey_export(pub, GNUTLS_X509_FMT_DER, spki,
-					 &spki_len) == 0 &&
+		                         &spki_len) == 0 &&
 		    gnutls_hash_fast(GNUTLS_DIG_SHA256, spki, spki_len,
-				     spki_hash) == 0)
+		                     spki_hash) == 0)
 			have_spki = true;
 		gnutls_pubkey_deinit(pub);
 	}
@@ -167,8 +170,8 @@ check_pins(gnutls_x509_crt_t leaf, const struct sk_str *der,
 		if (have_spki && !memcmp(p->d[i], spki_hash, SHA256_LEN))
 			return SK_OK;
 	}
-	return sk_err_set(err, SK_EIO,
-			  "certificate of '%s' does not match pin_sha256", host);
+	return sk_err_set(
+	    err, SK_EIO, "certificate of '%s' does not match pin_sha256", host);
 }
 
 /* A readable reason for the status bits of a failed verification. */
@@ -208,36 +211,36 @@ describe(struct sk_buf *b, unsigned status, const char *host)
 
 static enum sk_status
 load_anchors(gnutls_x509_trust_list_t tl, const char *ca_file,
-	     struct sk_err *err)
+             struct sk_err *err)
 {
 	int r;
 
 	if (ca_file && *ca_file) {
 		if (access(ca_file, R_OK) != 0)
 			return sk_err_set(err, SK_EINVAL,
-					  "cannot read ca_file '%s': %s",
-					  ca_file, strerror(errno));
+			                  "cannot read ca_file '%s': %s",
+			                  ca_file, strerror(errno));
 		r = gnutls_x509_trust_list_add_trust_file(
-			tl, ca_file, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
+		    tl, ca_file, NULL, GNUTLS_X509_FMT_PEM, 0, 0);
 		if (r <= 0)
 			return sk_err_set(err, SK_EINVAL,
-					  "ca_file '%s' holds no PEM "
-					  "certificate%s%s",
-					  ca_file, r < 0 ? ": " : "",
-					  r < 0 ? gnutls_strerror(r) : "");
+			                  "ca_file '%s' holds no PEM "
+			                  "certificate%s%s",
+			                  ca_file, r < 0 ? ": " : "",
+			                  r < 0 ? gnutls_strerror(r) : "");
 		return SK_OK;
 	}
 	r = gnutls_x509_trust_list_add_system_trust(tl, 0, 0);
 	if (r <= 0)
 		return sk_err_set(err, SK_EINVAL,
-				  "no system CA certificates (install "
-				  "ca-certificates or set ca_file)");
+		                  "no system CA certificates (install "
+		                  "ca-certificates or set ca_file)");
 	return SK_OK;
 }
 
 enum sk_status
 sk_tls_verify(const struct sk_str *der_chain, size_t n, const char *host,
-	      const char *ca_file, const char *pin_sha256, struct sk_err *err)
+              const char *ca_file, const char *pin_sha256, struct sk_err *err)
 {
 	gnutls_x509_crt_t crts[MAX_CHAIN];
 	gnutls_x509_trust_list_t tl = NULL;
@@ -269,25 +272,28 @@ sk_tls_verify(const struct sk_str *der_chain, size_t n, const char *host,
 	}
 	if (n == 0)
 		return sk_err_set(err, SK_EIO,
-				  "server '%s' sent no certificate", name);
+		                  "server '%s' sent no certificate", name);
 	if (n > MAX_CHAIN)
 		n = MAX_CHAIN; /* Anything after 16 cannot be needed. */
 
 	for (; ncrt < n; ncrt++) {
 		gnutls_datum_t d = { (unsigned char *)der_chain[ncrt].p,
-				     (unsigned)der_chain[ncrt].n };
+			             (unsigned)der_chain[ncrt].n };
 		if (der_chain[ncrt].n > UINT32_MAX ||
 		    gnutls_x509_crt_init(&crts[ncrt]) < 0) {
-			rc = sk_err_set(err, SK_EIO, "certificate %zu of '%s' "
-					"cannot be read", ncrt, name);
+			rc = sk_err_set(err, SK_EIO,
+			                "certificate %zu of '%s' "
+			                "cannot be read",
+			                ncrt, name);
 			goto out;
 		}
 		r = gnutls_x509_crt_import(crts[ncrt], &d, GNUTLS_X509_FMT_DER);
 		if (r < 0) {
 			gnutls_x509_crt_deinit(crts[ncrt]);
-			rc = sk_err_set(err, SK_EIO, "certificate %zu of '%s' "
-					"cannot be read: %s", ncrt, name,
-					gnutls_strerror(r));
+			rc = sk_err_set(err, SK_EIO,
+			                "certificate %zu of '%s' "
+			                "cannot be read: %s",
+			                ncrt, name, gnutls_strerror(r));
 			goto out;
 		}
 	}
@@ -305,16 +311,18 @@ sk_tls_verify(const struct sk_str *der_chain, size_t n, const char *host,
 	 * subjectAltName and a DNS name against the DNS entries (RFC 6125,
 	 * no CN fallback when SANs exist). */
 	vdata[0] = (gnutls_typed_vdata_st){ .type = GNUTLS_DT_DNS_HOSTNAME,
-					   .data = (unsigned char *)name };
+		                            .data = (unsigned char *)name };
 	vdata[1] = (gnutls_typed_vdata_st){
 		.type = GNUTLS_DT_KEY_PURPOSE_OID,
 		.data = (unsigned char *)GNUTLS_KP_TLS_WWW_SERVER
 	};
 	r = gnutls_x509_trust_list_verify_crt2(tl, crts, (unsigned)ncrt, vdata,
-					       2, 0, &status, NULL);
+	                                       2, 0, &status, NULL);
 	if (r < 0) {
-		rc = sk_err_set(err, SK_EIO, "cannot verify the certificate "
-				"of '%s': %s", name, gnutls_strerror(r));
+		rc = sk_err_set(err, SK_EIO,
+		                "cannot verify the certificate "
+		                "of '%s': %s",
+		                name, gnutls_strerror(r));
 		goto out;
 	}
 	if (status != 0) {
@@ -322,8 +330,8 @@ sk_tls_verify(const struct sk_str *der_chain, size_t n, const char *host,
 		sk_buf_init(&why, 200);
 		describe(&why, status, name);
 		rc = sk_err_set(err, SK_EIO,
-				"certificate of '%s' is not trusted: %s", name,
-				why.p);
+		                "certificate of '%s' is not trusted: %s", name,
+		                why.p);
 		sk_buf_release(&why);
 		goto out;
 	}

@@ -140,14 +140,17 @@ parses_fields(void **state)
 	parses_as("subject:regulamin", "subject:regulamin");
 	parses_as("tytuł:regulamin tytul:taryfa",
 		  "(and subject:regulamin subject:taryfa)");
+	/* temat: is the Polish mail header label "Temat" (the subject). */
+	parses_as("temat:regulamin Temat:taryfa",
+		  "(and subject:regulamin subject:taryfa)");
 	parses_as("subject:\"plan postępowań\"", "subject:\"plan postępowań\"");
 	parses_as("subject:(taryfa OR regulamin)",
 		  "(or subject:taryfa subject:regulamin)");
 	parses_as("subject:(a from:b)", "(and subject:a from:b)");
 	parses_as("subject:(a -b)", "(and subject:a (not subject:b))");
 	parses_as("topic:zamowienia", "topic:zamowienia");
-	parses_as("temat:Zamówienia", "topic:zamowienia");
-	parses_as("temat:budżet-zadaniowy", "topic:budzet-zadaniowy");
+	parses_as("kategoria:Zamówienia", "topic:zamowienia");
+	parses_as("kategoria:budżet-zadaniowy", "topic:budzet-zadaniowy");
 	parses_as("topic:\"woda-scieki\"", "topic:woda-scieki");
 	parses_as("topic:(bip OR rodo)", "(or topic:bip topic:rodo)");
 	parses_as("partner:brzozowka", "partner:brzozowka");
@@ -237,6 +240,9 @@ rejects_bad_syntax(void **state)
 	rejects("a -(", "Niezamknięty nawias");
 	rejects("a -)", "Nadmiarowy nawias");
 	rejects("a NOT )", "Po „NOT” brakuje");
+	rejects("a -OR b", "Po „-” brakuje słowa do wykluczenia.");
+	rejects("a -NOT b", "Po „-” brakuje");
+	rejects("a NOT OR b", "Po „NOT” brakuje");
 }
 
 static void
@@ -244,7 +250,7 @@ rejects_bad_fields(void **state)
 {
 	(void)state;
 	rejects("foo:bar",
-		"Nieznane pole „foo:”. Dostępne: od:, tytuł:, temat:, "
+		"Nieznane pole „foo:”. Dostępne: od:, temat:, kategoria:, "
 		"gmina:, data:");
 	rejects("ważne:tak", "Nieznane pole „ważne:”.");
 	rejects("from:", "Brak wartości po „from:”.");
@@ -396,7 +402,7 @@ rnd(void)
 static const char *const pieces[] = {
 	"a", "zamówienie", " ", " ", "  ", "(", ")", "\"", "„", "”", "-",
 	"NOT ", " OR ", "|", " AND ", "from:", "od:", "subject:", "tytuł:",
-	"topic:", "temat:", "partner:", "gmina:", "date:", "data:", "has:",
+	"topic:", "kategoria:", "temat:", "partner:", "gmina:", "date:", "data:", "has:",
 	"ma:", "attachment", "załącznik", "2024", "2024-01", "2024-01-01",
 	"..", ":", "x:y", "foo:", "ł", "\xc5", "\xff", "\t", "\n", "*", "\\",
 	"'", "bip", "a.b@c.example", "wodno-ściekowa", "\xe2\x80\x9c",

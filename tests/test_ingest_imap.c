@@ -55,22 +55,23 @@ make_message(unsigned i, size_t pad, size_t *len_out)
 	size_t len;
 	sk_buf_init(&b, 64u << 20);
 	sk_buf_addf(&b,
-		    "Return-Path: <jan.kowalski@stolno.example>\n"
-		    "From: Jan Kowalski <jan.kowalski@stolno.example>\n"
-		    "To: praktyki@lista.example\n"
-		    "Subject: =?UTF-8?Q?Zam=C3=B3wienia_publiczne_nr_%u?=\n"
-		    "Date: Mon, 3 Oct 2011 10:%02u:00 +0200\n"
-		    "Message-ID: <m%u@test.skarbnica>\n"
-		    "MIME-Version: 1.0\n"
-		    "Content-Type: text/plain; charset=utf-8\n"
-		    "Content-Transfer-Encoding: 8bit\n"
-		    "\n"
-		    "Dzień dobry, wiadomość numer %u.\n",
-		    i, i % 60, i, i);
+	            "Return-Path: <jan.kowalski@stolno.example>\n"
+	            "From: Jan Kowalski <jan.kowalski@stolno.example>\n"
+	            "To: praktyki@lista.example\n"
+	            "Subject: =?UTF-8?Q?Zam=C3=B3wienia_publiczne_nr_%u?=\n"
+	            "Date: Mon, 3 Oct 2011 10:%02u:00 +0200\n"
+	            "Message-ID: <m%u@test.skarbnica>\n"
+	            "MIME-Version: 1.0\n"
+	            "Content-Type: text/plain; charset=utf-8\n"
+	            "Content-Transfer-Encoding: 8bit\n"
+	            "\n"
+	            "Dzień dobry, wiadomość numer %u.\n",
+	            i, i % 60, i, i);
 	while (b.len < pad)
-		sk_buf_addf(&b, "Gmina %u przygotowała przetarg na dostawę "
-			    "wody i odbiór ścieków w roku %u.\n",
-			    i, 2000 + (unsigned)(b.len % 25));
+		sk_buf_addf(&b,
+		            "Gmina %u przygotowała przetarg na dostawę "
+		            "wody i odbiór ścieków w roku %u.\n",
+		            i, 2000 + (unsigned)(b.len % 25));
 	assert_int_equal(sk_buf_status(&b), SK_OK);
 	*len_out = b.len;
 	{
@@ -105,8 +106,8 @@ setup(void **state)
 		return 0; /* each test skips */
 	fx->data = sk_test_tmpdir();
 	if (sk_index_open(fx->data,
-			  SK_INDEX_CREATE | SK_INDEX_WRITE | SK_INDEX_NO_XAPIAN,
-			  &fx->ix, &err)) {
+	                  SK_INDEX_CREATE | SK_INDEX_WRITE | SK_INDEX_NO_XAPIAN,
+	                  &fx->ix, &err)) {
 		fprintf(stderr, "store: %s\n", err.msg);
 		return -1;
 	}
@@ -143,10 +144,10 @@ teardown(void **state)
 	return 0;
 }
 
-#define NEED_DOVECOT(fx)                 \
-	do {                             \
-		if (!(fx)->dv)           \
-			skip();          \
+#define NEED_DOVECOT(fx)                                                       \
+	do {                                                                   \
+		if (!(fx)->dv)                                                 \
+			skip();                                                \
 	} while (0)
 
 /* One non-watch run on the fixture's store. */
@@ -225,13 +226,15 @@ capture_end(struct capture *c)
 	fflush(stderr);
 	dup2(c->saved, 2);
 	close(c->saved);
-	assert_int_equal(sk_read_file(c->path, 1u << 20, &log, &n, &err), SK_OK);
+	assert_int_equal(sk_read_file(c->path, 1u << 20, &log, &n, &err),
+	                 SK_OK);
 	unlink(c->path);
 	fputs(log, stderr); /* still show it */
 	return log;
 }
 
-/* ---- certificates and the way in --------------------------------------------- */
+/* ---- certificates and the way in
+ * --------------------------------------------- */
 
 static void
 fetches_over_imaps_with_test_ca(void **state)
@@ -256,7 +259,8 @@ fetches_over_imaps_with_test_ca(void **state)
 	assert_int_equal(stored(fx->ix), 2);
 	assert_true(has_message(fx->ix, 1));
 	assert_true(has_message(fx->ix, 2));
-	assert_true(sk_dovecot_log_wait(fx->dv, off, "Login: user=<wojt>", 3000));
+	assert_true(
+	    sk_dovecot_log_wait(fx->dv, off, "Login: user=<wojt>", 3000));
 }
 
 static void
@@ -277,7 +281,8 @@ fetches_over_starttls(void **state)
 	assert_int_equal(ingest(fx, &n, &err), SK_OK);
 	assert_int_equal(stored(fx->ix), 1);
 	/* The login happened inside TLS. */
-	assert_true(sk_dovecot_log_wait(fx->dv, off, "Login: user=<wojt>", 3000));
+	assert_true(
+	    sk_dovecot_log_wait(fx->dv, off, "Login: user=<wojt>", 3000));
 	assert_true(sk_dovecot_log_wait(fx->dv, off, "TLS", 3000));
 }
 
@@ -363,9 +368,9 @@ spki_pin(const char *pem)
 	char cmd[512], *out = NULL;
 	size_t n;
 	snprintf(cmd, sizeof(cmd),
-		 "openssl x509 -in '%s' -pubkey -noout | openssl pkey -pubin "
-		 "-outform DER | openssl dgst -sha256 -binary | base64",
-		 pem);
+	         "openssl x509 -in '%s' -pubkey -noout | openssl pkey -pubin "
+	         "-outform DER | openssl dgst -sha256 -binary | base64",
+	         pem);
 	assert_int_equal(sk_test_run(cmd, &out), 0);
 	n = strlen(out);
 	while (n && out[n - 1] == '\n')
@@ -387,7 +392,7 @@ checks_pin(void **state)
 	pin = spki_pin(fx->dv->pki.cert);
 	/* A pin that is not the server's: refused before LOGIN. */
 	snprintf(wrong, sizeof(wrong), "%c%s", pin[0] == 'A' ? 'B' : 'A',
-		 pin + 1);
+	         pin + 1);
 	set_str(&fx->cfg.imap.pin_sha256, wrong);
 	off = sk_dovecot_log_size(fx->dv);
 	assert_int_equal(ingest(fx, &n, &err), SK_EIO);
@@ -499,11 +504,12 @@ stripper_main(void *arg)
 		sscanf(line, "%31s", tag);
 		if (strstr(line, "CAPABILITY"))
 			snprintf(reply, sizeof(reply),
-				 "* CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE\r\n"
-				 "%s OK done\r\n", tag);
+			         "* CAPABILITY IMAP4rev1 AUTH=PLAIN IDLE\r\n"
+			         "%s OK done\r\n",
+			         tag);
 		else
 			snprintf(reply, sizeof(reply), "%s OK whatever\r\n",
-				 tag);
+			         tag);
 		if (write(fd, reply, strlen(reply)) < 0)
 			break;
 	}
@@ -541,7 +547,8 @@ refuses_server_without_starttls(void **state)
 	assert_null(strstr(s.got, fx->dv->password));
 }
 
-/* ---- fetching ------------------------------------------------------------------ */
+/* ---- fetching
+ * ------------------------------------------------------------------ */
 
 static void
 fetches_incrementally(void **state)
@@ -572,9 +579,9 @@ fetches_incrementally(void **state)
 	assert_int_equal(stored(fx->ix), 5);
 	/* The position is in the store. */
 	assert_int_equal(sk_index_source_get(fx->ix, "imap",
-					     "imap://wojt@127.0.0.1/INBOX", &st,
-					     &err),
-			 SK_OK);
+	                                     "imap://wojt@127.0.0.1/INBOX", &st,
+	                                     &err),
+	                 SK_OK);
 	assert_int_equal(st.last_uid, 5);
 	assert_true(st.uidvalidity > 0);
 }
@@ -596,19 +603,41 @@ rereads_folder_after_uidvalidity_change(void **state)
 	assert_true(sk_dovecot_set_uidvalidity(fx->dv, 777));
 	deliver(fx, 1, 0);
 	assert_int_equal(ingest(fx, &n, &err), SK_OK);
-	assert_int_equal(n.seen, 4);	   /* all of it read again... */
+	assert_int_equal(n.seen, 4);       /* all of it read again... */
 	assert_int_equal(n.duplicates, 3); /* ...and recognised */
 	assert_int_equal(n.stored, 1);
 	assert_int_equal(stored(fx->ix), 4);
 	assert_int_equal(sk_index_source_get(fx->ix, "imap",
-					     "imap://wojt@127.0.0.1/INBOX", &st,
-					     &err),
-			 SK_OK);
+	                                     "imap://wojt@127.0.0.1/INBOX", &st,
+	                                     &err),
+	                 SK_OK);
 	assert_int_equal(st.uidvalidity, 777);
 	assert_int_equal(st.last_uid, 4);
 	/* And from then on incrementally again. */
 	assert_int_equal(ingest(fx, &n, &err), SK_OK);
 	assert_int_equal(n.seen, 0);
+}
+
+static void
+reads_folder_with_polish_name(void **state)
+{
+	struct fx *fx = *state;
+	struct sk_ingest_counts n;
+	struct sk_err err;
+	size_t len;
+	char *m;
+
+	NEED_DOVECOT(fx);
+	/* On the wire: "Spo&AUI-eczno&AVs-ci &- wys&AUI-ane". */
+	m = make_message(41, 0, &len);
+	assert_true(sk_dovecot_save(fx->dv, "Społeczności & wysłane", m, len));
+	free(m);
+	deliver(fx, 1, 0); /* INBOX: not read */
+	set_str(&fx->cfg.imap.folder, "Społeczności & wysłane");
+	assert_int_equal(ingest(fx, &n, &err), SK_OK);
+	assert_int_equal(n.stored, 1);
+	assert_true(has_message(fx->ix, 41));
+	assert_false(has_message(fx->ix, 1));
 }
 
 static void
@@ -631,21 +660,21 @@ truncates_message_over_limit(void **state)
 	assert_int_equal(ingest(fx, &n, &err), SK_OK);
 	assert_int_equal(n.seen, 3);
 	assert_int_equal(stored(fx->ix), 3);
-	assert_int_equal(sk_index_message(fx->ix, a, &v, "m2@test.skarbnica",
-					  &row, &err),
-			 SK_OK);
+	assert_int_equal(
+	    sk_index_message(fx->ix, a, &v, "m2@test.skarbnica", &row, &err),
+	    SK_OK);
 	assert_true(row.flags & SK_MSG_TRUNCATED);
 	assert_int_equal(sk_index_message_raw(fx->ix, a, &v,
-					      "m2@test.skarbnica", &raw, &len,
-					      &err),
-			 SK_OK);
+	                                      "m2@test.skarbnica", &raw, &len,
+	                                      &err),
+	                 SK_OK);
 	assert_true(len <= 64 * 1024);
 	assert_true(len > 60 * 1024);
 	/* LF line ends, as in the Maildir file. */
 	assert_null(memchr(raw, '\r', len));
-	assert_int_equal(sk_index_message(fx->ix, a, &v, "m3@test.skarbnica",
-					  &row, &err),
-			 SK_OK);
+	assert_int_equal(
+	    sk_index_message(fx->ix, a, &v, "m3@test.skarbnica", &row, &err),
+	    SK_OK);
 	assert_false(row.flags & SK_MSG_TRUNCATED);
 	sk_arena_free(&a);
 }
@@ -676,7 +705,8 @@ wait_stored(const char *data, int64_t want, double seconds)
 	return ok;
 }
 
-/* ---- the server goes away ------------------------------------------------------- */
+/* ---- the server goes away
+ * ------------------------------------------------------- */
 
 struct run_thread {
 	struct fx *fx;
@@ -729,7 +759,7 @@ loses_nothing_when_server_dies_mid_fetch(void **state)
 
 	assert_int_equal(pthread_create(&th, NULL, run_main, &t), 0);
 	assert_int_equal(sk_index_open(fx->data, SK_INDEX_NO_XAPIAN, &rd, &err),
-			 SK_OK);
+	                 SK_OK);
 	for (double end = now() + 30; now() < end;) {
 		struct sk_stats st;
 		assert_int_equal(sk_index_stats(rd, &st, &err), SK_OK);
@@ -788,8 +818,8 @@ watch_child(struct fx *fx)
 		enum sk_status rc;
 
 		signal(SIGTERM, on_term);
-		rc = sk_index_open(fx->data, SK_INDEX_WRITE | SK_INDEX_NO_XAPIAN,
-				   &ix, &err);
+		rc = sk_index_open(
+		    fx->data, SK_INDEX_WRITE | SK_INDEX_NO_XAPIAN, &ix, &err);
 		if (!rc)
 			rc = sk_ingest_new(ix, &fx->set, &ing, &err);
 		if (!rc)
@@ -845,9 +875,9 @@ reconnects_after_server_restart(void **state)
 	assert_int_equal(stop_child(pid, &stop_s), 0);
 	assert_true(stop_s < 5);
 	assert_int_equal(sk_index_open(fx->data,
-				       SK_INDEX_WRITE | SK_INDEX_NO_XAPIAN,
-				       &fx->ix, NULL),
-			 SK_OK);
+	                               SK_INDEX_WRITE | SK_INDEX_NO_XAPIAN,
+	                               &fx->ix, NULL),
+	                 SK_OK);
 	assert_true(has_message(fx->ix, 2));
 }
 
@@ -889,34 +919,34 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(fetches_over_imaps_with_test_ca,
-						setup, teardown),
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(fetches_over_starttls, setup,
-						teardown),
+		                                teardown),
 		cmocka_unit_test_setup_teardown(
-			refuses_certificate_from_wrong_ca, setup, teardown),
+		    refuses_certificate_from_wrong_ca, setup, teardown),
 		cmocka_unit_test_setup_teardown(refuses_wrong_host_name, setup,
-						teardown),
+		                                teardown),
 		cmocka_unit_test_setup_teardown(checks_pin, setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			refuses_plaintext_to_remote_host, setup, teardown),
+		    refuses_plaintext_to_remote_host, setup, teardown),
 		cmocka_unit_test_setup_teardown(reports_bad_settings, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(
-			refuses_server_without_starttls, setup, teardown),
+		                                teardown),
+		cmocka_unit_test_setup_teardown(refuses_server_without_starttls,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(fetches_incrementally, setup,
-						teardown),
+		                                teardown),
 		cmocka_unit_test_setup_teardown(
-			rereads_folder_after_uidvalidity_change, setup,
-			teardown),
+		    rereads_folder_after_uidvalidity_change, setup, teardown),
+		cmocka_unit_test_setup_teardown(reads_folder_with_polish_name,
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(truncates_message_over_limit,
-						setup, teardown),
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(
-			loses_nothing_when_server_dies_mid_fetch, setup,
-			teardown),
+		    loses_nothing_when_server_dies_mid_fetch, setup, teardown),
 		cmocka_unit_test_setup_teardown(reconnects_after_server_restart,
-						setup, teardown),
+		                                setup, teardown),
 		cmocka_unit_test_setup_teardown(idle_delivers_new_mail, setup,
-						teardown),
+		                                teardown),
 	};
 	return cmocka_run_group_tests_name("ingest/imap", tests, NULL, NULL);
 }

@@ -14,9 +14,9 @@
 struct fx {
 	char dir[64];
 	struct sk_test_pki pki;
-	char *leaf_hex;	   /* openssl -fingerprint -sha256: "AB:CD:..." */
+	char *leaf_hex; /* openssl -fingerprint -sha256: "AB:CD:..." */
 	char *leaf_hex_wrong;
-	char *spki_b64;	   /* SHA-256 of the SubjectPublicKeyInfo, base64 */
+	char *spki_b64; /* SHA-256 of the SubjectPublicKeyInfo, base64 */
 };
 
 /* DER certificates from PEM files, in order. */
@@ -35,9 +35,9 @@ chain_add(struct chain *ch, const char *pem_path)
 	assert_int_equal(gnutls_load_file(pem_path, &pem), 0);
 	assert_int_equal(gnutls_x509_crt_init(&crt), 0);
 	assert_int_equal(gnutls_x509_crt_import(crt, &pem, GNUTLS_X509_FMT_PEM),
-			 0);
-	assert_int_equal(gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER,
-						 &der), 0);
+	                 0);
+	assert_int_equal(
+	    gnutls_x509_crt_export2(crt, GNUTLS_X509_FMT_DER, &der), 0);
 	ch->c[ch->n].p = sk_xstrndup((const char *)der.data, der.size);
 	ch->c[ch->n].n = der.size;
 	ch->n++;
@@ -56,8 +56,8 @@ chain_release(struct chain *ch)
 
 /* Verify the chain made of the PEM files (NULL-terminated). */
 static enum sk_status
-verify(const char *host, const char *ca, const char *pin,
-       struct sk_err *err, ...)
+verify(const char *host, const char *ca, const char *pin, struct sk_err *err,
+       ...)
 {
 	struct chain ch = { .n = 0 };
 	enum sk_status rc;
@@ -91,7 +91,7 @@ fingerprint(const char *pem)
 {
 	char cmd[512], *out, *eq, *r;
 	snprintf(cmd, sizeof(cmd),
-		 "openssl x509 -noout -fingerprint -sha256 -in '%s'", pem);
+	         "openssl x509 -noout -fingerprint -sha256 -in '%s'", pem);
 	out = run_trim(cmd);
 	eq = strchr(out, '=');
 	assert_non_null(eq);
@@ -115,9 +115,9 @@ setup(void **state)
 	fx->leaf_hex = fingerprint(fx->pki.cert);
 	fx->leaf_hex_wrong = fingerprint(fx->pki.wrong_cert);
 	snprintf(cmd, sizeof(cmd),
-		 "openssl x509 -in '%s' -pubkey -noout | openssl pkey -pubin "
-		 "-outform DER | openssl dgst -sha256 -binary | base64",
-		 fx->pki.cert);
+	         "openssl x509 -in '%s' -pubkey -noout | openssl pkey -pubin "
+	         "-outform DER | openssl dgst -sha256 -binary | base64",
+	         fx->pki.cert);
 	fx->spki_b64 = run_trim(cmd);
 	assert_int_equal(strlen(fx->spki_b64), 44);
 	*state = fx;
@@ -146,15 +146,19 @@ accepts_certificate_from_ca_file(void **state)
 	struct fx *fx = *state;
 	struct sk_err err;
 
-	assert_int_equal(verify("localhost", fx->pki.ca, NULL, &err,
-				fx->pki.cert, NULL), SK_OK);
-	assert_int_equal(verify("LocalHost", fx->pki.ca, "", &err,
-				fx->pki.cert, NULL), SK_OK);
-	assert_int_equal(verify("127.0.0.1", fx->pki.ca, NULL, &err,
-				fx->pki.cert, NULL), SK_OK);
+	assert_int_equal(
+	    verify("localhost", fx->pki.ca, NULL, &err, fx->pki.cert, NULL),
+	    SK_OK);
+	assert_int_equal(
+	    verify("LocalHost", fx->pki.ca, "", &err, fx->pki.cert, NULL),
+	    SK_OK);
+	assert_int_equal(
+	    verify("127.0.0.1", fx->pki.ca, NULL, &err, fx->pki.cert, NULL),
+	    SK_OK);
 	/* The name of the other certificate is its own. */
 	assert_int_equal(verify("wrong.example", fx->pki.ca, NULL, &err,
-				fx->pki.other_cert, NULL), SK_OK);
+	                        fx->pki.other_cert, NULL),
+	                 SK_OK);
 }
 
 static void
@@ -164,12 +168,14 @@ refuses_certificate_from_wrong_ca(void **state)
 	struct sk_err err;
 
 	assert_int_equal(verify("localhost", fx->pki.ca, NULL, &err,
-				fx->pki.wrong_cert, NULL), SK_EIO);
+	                        fx->pki.wrong_cert, NULL),
+	                 SK_EIO);
 	assert_non_null(strstr(err.msg, "issuer is unknown"));
 	assert_non_null(strstr(err.msg, "'localhost'"));
 	/* The right server, the wrong anchor. */
 	assert_int_equal(verify("localhost", fx->pki.wrong_ca, NULL, &err,
-				fx->pki.cert, NULL), SK_EIO);
+	                        fx->pki.cert, NULL),
+	                 SK_EIO);
 	assert_non_null(strstr(err.msg, "issuer is unknown"));
 }
 
@@ -179,21 +185,26 @@ refuses_wrong_host_name(void **state)
 	struct fx *fx = *state;
 	struct sk_err err;
 
-	assert_int_equal(verify("wrong.example", fx->pki.ca, NULL, &err,
-				fx->pki.cert, NULL), SK_EIO);
+	assert_int_equal(
+	    verify("wrong.example", fx->pki.ca, NULL, &err, fx->pki.cert, NULL),
+	    SK_EIO);
 	assert_non_null(strstr(err.msg, "name does not match 'wrong.example'"));
 	assert_null(strstr(err.msg, "issuer"));
-	assert_int_equal(verify("127.0.0.2", fx->pki.ca, NULL, &err,
-				fx->pki.cert, NULL), SK_EIO);
+	assert_int_equal(
+	    verify("127.0.0.2", fx->pki.ca, NULL, &err, fx->pki.cert, NULL),
+	    SK_EIO);
 	assert_non_null(strstr(err.msg, "name does not match"));
 	assert_int_equal(verify("localhost", fx->pki.ca, NULL, &err,
-				fx->pki.other_cert, NULL), SK_EIO);
+	                        fx->pki.other_cert, NULL),
+	                 SK_EIO);
 	assert_non_null(strstr(err.msg, "name does not match 'localhost'"));
 	/* No wildcard or suffix games. */
-	assert_int_equal(verify("x.localhost", fx->pki.ca, NULL, &err,
-				fx->pki.cert, NULL), SK_EIO);
+	assert_int_equal(
+	    verify("x.localhost", fx->pki.ca, NULL, &err, fx->pki.cert, NULL),
+	    SK_EIO);
 	assert_int_equal(verify("wrong.example.com", fx->pki.ca, NULL, &err,
-				fx->pki.other_cert, NULL), SK_EIO);
+	                        fx->pki.other_cert, NULL),
+	                 SK_EIO);
 }
 
 static void
@@ -201,8 +212,8 @@ system_store_does_not_know_test_ca(void **state)
 {
 	struct fx *fx = *state;
 	struct sk_err err;
-	enum sk_status rc = verify("localhost", NULL, NULL, &err,
-				   fx->pki.cert, NULL);
+	enum sk_status rc =
+	    verify("localhost", NULL, NULL, &err, fx->pki.cert, NULL);
 
 	if (rc == SK_EINVAL && strstr(err.msg, "no system CA")) {
 		printf("SKIP: no system CA store (ca-certificates)\n");
@@ -219,14 +230,17 @@ follows_intermediate_sent_by_server(void **state)
 	struct sk_err err;
 
 	assert_int_equal(verify("localhost", fx->pki.ca, NULL, &err,
-				fx->pki.int_cert, fx->pki.int_ca, NULL), SK_OK);
+	                        fx->pki.int_cert, fx->pki.int_ca, NULL),
+	                 SK_OK);
 	/* Without the intermediate, the chain does not reach the CA. */
-	assert_int_equal(verify("localhost", fx->pki.ca, NULL, &err,
-				fx->pki.int_cert, NULL), SK_EIO);
+	assert_int_equal(
+	    verify("localhost", fx->pki.ca, NULL, &err, fx->pki.int_cert, NULL),
+	    SK_EIO);
 	assert_non_null(strstr(err.msg, "issuer is unknown"));
 	/* Only the leaf is checked against the name. */
 	assert_int_equal(verify("wrong.example", fx->pki.ca, NULL, &err,
-				fx->pki.int_cert, fx->pki.int_ca, NULL), SK_EIO);
+	                        fx->pki.int_cert, fx->pki.int_ca, NULL),
+	                 SK_EIO);
 }
 
 static void
@@ -239,29 +253,36 @@ accepts_matching_pins(void **state)
 
 	/* The certificate's fingerprint as openssl prints it. */
 	assert_int_equal(verify("localhost", fx->pki.ca, fx->leaf_hex, &err,
-				fx->pki.cert, NULL), SK_OK);
+	                        fx->pki.cert, NULL),
+	                 SK_OK);
 	/* The same in lowercase without colons. */
 	for (const char *s = fx->leaf_hex; *s; s++)
 		if (*s != ':')
-			pin[k++] = (char)(*s >= 'A' && *s <= 'F' ? *s + 32 : *s);
+			pin[k++] =
+			    (char)(*s >= 'A' && *s <= 'F' ? *s + 32 : *s);
 	pin[k] = '\0';
 	assert_int_equal(strlen(pin), 64);
-	assert_int_equal(verify("localhost", fx->pki.ca, pin, &err,
-				fx->pki.cert, NULL), SK_OK);
+	assert_int_equal(
+	    verify("localhost", fx->pki.ca, pin, &err, fx->pki.cert, NULL),
+	    SK_OK);
 	/* The key pin, plain and in curl's form. */
 	assert_int_equal(verify("localhost", fx->pki.ca, fx->spki_b64, &err,
-				fx->pki.cert, NULL), SK_OK);
+	                        fx->pki.cert, NULL),
+	                 SK_OK);
 	snprintf(pin, sizeof(pin), "sha256//%s", fx->spki_b64);
-	assert_int_equal(verify("localhost", fx->pki.ca, pin, &err,
-				fx->pki.cert, NULL), SK_OK);
+	assert_int_equal(
+	    verify("localhost", fx->pki.ca, pin, &err, fx->pki.cert, NULL),
+	    SK_OK);
 	/* The key pin also holds for another certificate on the same key
 	 * (all test server certificates share one key). */
 	assert_int_equal(verify("localhost", fx->pki.ca, fx->spki_b64, &err,
-				fx->pki.int_cert, fx->pki.int_ca, NULL), SK_OK);
+	                        fx->pki.int_cert, fx->pki.int_ca, NULL),
+	                 SK_OK);
 	/* One of several. */
 	snprintf(pin, sizeof(pin), "%s, %s", fx->leaf_hex_wrong, fx->leaf_hex);
-	assert_int_equal(verify("localhost", fx->pki.ca, pin, &err,
-				fx->pki.cert, NULL), SK_OK);
+	assert_int_equal(
+	    verify("localhost", fx->pki.ca, pin, &err, fx->pki.cert, NULL),
+	    SK_OK);
 }
 
 static void
@@ -271,14 +292,17 @@ refuses_mismatched_pin(void **state)
 	struct sk_err err;
 
 	assert_int_equal(verify("localhost", fx->pki.ca, fx->leaf_hex_wrong,
-				&err, fx->pki.cert, NULL), SK_EIO);
+	                        &err, fx->pki.cert, NULL),
+	                 SK_EIO);
 	assert_non_null(strstr(err.msg, "does not match pin_sha256"));
 	/* A matching pin does not excuse an untrusted chain or name. */
 	assert_int_equal(verify("localhost", fx->pki.ca, fx->leaf_hex_wrong,
-				&err, fx->pki.wrong_cert, NULL), SK_EIO);
+	                        &err, fx->pki.wrong_cert, NULL),
+	                 SK_EIO);
 	assert_non_null(strstr(err.msg, "issuer is unknown"));
-	assert_int_equal(verify("wrong.example", fx->pki.ca, fx->leaf_hex,
-				&err, fx->pki.cert, NULL), SK_EIO);
+	assert_int_equal(verify("wrong.example", fx->pki.ca, fx->leaf_hex, &err,
+	                        fx->pki.cert, NULL),
+	                 SK_EIO);
 	assert_non_null(strstr(err.msg, "name does not match"));
 }
 
@@ -289,24 +313,29 @@ rejects_bad_settings(void **state)
 	struct sk_err err;
 	char pin[128];
 
-	assert_int_equal(verify("localhost", fx->pki.ca, "xyz", &err,
-				fx->pki.cert, NULL), SK_EINVAL);
+	assert_int_equal(
+	    verify("localhost", fx->pki.ca, "xyz", &err, fx->pki.cert, NULL),
+	    SK_EINVAL);
 	assert_non_null(strstr(err.msg, "pin_sha256"));
 	/* A digest one character short. */
 	snprintf(pin, sizeof(pin), "%.94s", fx->leaf_hex);
-	assert_int_equal(verify("localhost", fx->pki.ca, pin, &err,
-				fx->pki.cert, NULL), SK_EINVAL);
-	assert_int_equal(verify("localhost", fx->pki.ca, " , ", &err,
-				fx->pki.cert, NULL), SK_EINVAL);
+	assert_int_equal(
+	    verify("localhost", fx->pki.ca, pin, &err, fx->pki.cert, NULL),
+	    SK_EINVAL);
+	assert_int_equal(
+	    verify("localhost", fx->pki.ca, " , ", &err, fx->pki.cert, NULL),
+	    SK_EINVAL);
 	assert_int_equal(verify("localhost", "/nonexistent/ca.pem", NULL, &err,
-				fx->pki.cert, NULL), SK_EINVAL);
+	                        fx->pki.cert, NULL),
+	                 SK_EINVAL);
 	assert_non_null(strstr(err.msg, "/nonexistent/ca.pem"));
 	/* A file without certificates. */
 	snprintf(pin, sizeof(pin), "%s/srv.ext", fx->dir);
-	assert_int_equal(verify("localhost", pin, NULL, &err, fx->pki.cert,
-				NULL), SK_EINVAL);
-	assert_int_equal(verify("", fx->pki.ca, NULL, &err, fx->pki.cert,
-				NULL), SK_EINVAL);
+	assert_int_equal(
+	    verify("localhost", pin, NULL, &err, fx->pki.cert, NULL),
+	    SK_EINVAL);
+	assert_int_equal(verify("", fx->pki.ca, NULL, &err, fx->pki.cert, NULL),
+	                 SK_EINVAL);
 }
 
 static void
@@ -316,11 +345,13 @@ refuses_missing_or_garbled_certificates(void **state)
 	struct sk_err err = { 0 };
 	struct sk_str junk = SK_STR("\x30\x82\x01\x00 not a certificate");
 
-	assert_int_equal(sk_tls_verify(NULL, 0, "localhost", fx->pki.ca, NULL,
-				       &err), SK_EIO);
+	assert_int_equal(
+	    sk_tls_verify(NULL, 0, "localhost", fx->pki.ca, NULL, &err),
+	    SK_EIO);
 	assert_non_null(strstr(err.msg, "no certificate"));
-	assert_int_equal(sk_tls_verify(&junk, 1, "localhost", fx->pki.ca, NULL,
-				       &err), SK_EIO);
+	assert_int_equal(
+	    sk_tls_verify(&junk, 1, "localhost", fx->pki.ca, NULL, &err),
+	    SK_EIO);
 	assert_non_null(strstr(err.msg, "cannot be read"));
 }
 

@@ -134,8 +134,15 @@ sink_count(const struct sink *s)
 	int n = 0;
 	if (!d)
 		return 0;
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
+	/* smtp-sink leaves an empty file behind for some aborted
+	 * transactions: only files with a message count. */
+	while ((e = readdir(d)) != NULL) {
+		char path[1200];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/%s", s->dir, e->d_name);
+		n += e->d_name[0] != '.' && stat(path, &st) == 0 &&
+		     st.st_size > 0;
+	}
 	closedir(d);
 	return n;
 }

@@ -636,10 +636,10 @@ sk_page_search_help(struct sk_buf *b)
 	       "bioodpady</code>; bez słowa: <code>-impreza</code> lub "
 	       "<code>NOT impreza</code>; nawiasy grupują.</li>\n"
 	       "<li>Pola: <code>od:kowalczyk</code> (nadawca), "
-	       "<code>subject:regulamin</code> (temat wiadomości), "
-	       "<code>topic:zamowienia</code> (dziedzina), "
+	       "<code>temat:regulamin</code> (temat wiadomości), "
+	       "<code>kategoria:zamowienia</code> (dziedzina), "
 	       "<code>gmina:jaskowo</code> (partner), "
 	       "<code>data:2024-01-01..2024-06-30</code>, "
-	       "<code>has:attachment</code> (z załącznikiem).</li>\n"
+	       "<code>ma:załącznik</code> (z załącznikiem).</li>\n"
 	       "</ul>\n</section>\n");
 }

@@ -50,13 +50,15 @@ CREATE TABLE messages (
 	date INTEGER NOT NULL,
 	in_reply_to TEXT,
 	list_id TEXT,
-	body TEXT NOT NULL DEFAULT '',  -- UTF-8 text for reading and search
 	quote_start INTEGER,            -- byte offset where quoted text begins
 	partner_id INTEGER REFERENCES partners(id) ON DELETE SET NULL,
 	flags INTEGER NOT NULL DEFAULT 0, -- SK_MSG_* in index/sk_index.h
 	parse_error TEXT,
 	approved_at INTEGER,            -- set when a coordinator approves held mail
-	ingested_at INTEGER NOT NULL
+	ingested_at INTEGER NOT NULL,
+	-- Last: long bodies spill into overflow pages, which reads of the
+	-- columns before them never touch.
+	body TEXT NOT NULL DEFAULT ''   -- UTF-8 text for reading and search
 );
 CREATE INDEX messages_message_id ON messages(message_id);
 CREATE INDEX messages_thread ON messages(thread_id, date);
@@ -64,6 +66,7 @@ CREATE INDEX messages_date ON messages(date);
 CREATE INDEX messages_partner ON messages(partner_id, date);
 CREATE INDEX messages_subject_norm ON messages(subject_norm, date);
 CREATE INDEX messages_from_addr ON messages(from_addr);
+CREATE INDEX messages_held ON messages(id) WHERE flags & 8 AND approved_at IS NULL;
 
 -- The References chain of each message, in order (for threading).
 CREATE TABLE message_refs (

@@ -44,7 +44,7 @@ write_file(const char *path, const char *text, mode_t mode)
 	size_t n = strlen(text), off = 0;
 	if (fd < 0) {
 		fprintf(stderr, "dovecot helper: cannot write %s: %s\n", path,
-			strerror(errno));
+		        strerror(errno));
 		return false;
 	}
 	while (off < n) {
@@ -62,8 +62,7 @@ write_file(const char *path, const char *text, mode_t mode)
 }
 
 /* Run a shell command; true when it exits 0. */
-static bool
-shell(const char *fmt, ...) SK_PRINTF(1, 2);
+static bool shell(const char *fmt, ...) SK_PRINTF(1, 2);
 static bool
 shell(const char *fmt, ...)
 {
@@ -78,51 +77,53 @@ shell(const char *fmt, ...)
 	return st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0;
 }
 
-/* ---- the PKI -------------------------------------------------------------- */
+/* ---- the PKI --------------------------------------------------------------
+ */
 
 bool
 sk_test_pki_make(const char *dir, struct sk_test_pki *out)
 {
 	/* EC keys: RSA key generation would cost a second per key. */
 	static const char script[] =
-		"set -e; cd '%s'; exec 2>pki.log;"
-		"EC='-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes';"
-		"CAEXT='-addext basicConstraints=critical,CA:TRUE "
-		"-addext keyUsage=critical,keyCertSign,cRLSign';"
-		"openssl req -x509 $EC -keyout ca.key -out ca.pem -days 3 "
-		"  -subj '/CN=Skarbnica Test CA' $CAEXT;"
-		"openssl req -x509 $EC -keyout wca.key -out wrong-ca.pem -days 3 "
-		"  -subj '/CN=Skarbnica Wrong CA' $CAEXT;"
-		"printf 'basicConstraints=critical,CA:TRUE\\n"
-		"keyUsage=critical,keyCertSign,cRLSign\\n' >int.ext;"
-		"openssl req -new $EC -keyout int.key -out int.csr "
-		"  -subj '/CN=Skarbnica Test Intermediate';"
-		"openssl x509 -req -in int.csr -CA ca.pem -CAkey ca.key "
-		"  -set_serial 10 -days 3 -extfile int.ext -out int-ca.pem;"
-		"openssl req -new $EC -keyout key.pem -out srv.csr "
-		"  -subj /CN=localhost;"
-		"printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n"
-		"basicConstraints=CA:FALSE\\n"
-		"keyUsage=critical,digitalSignature\\n"
-		"extendedKeyUsage=serverAuth\\n' >srv.ext;"
-		"printf 'subjectAltName=DNS:wrong.example\\n"
-		"basicConstraints=CA:FALSE\\n"
-		"keyUsage=critical,digitalSignature\\n"
-		"extendedKeyUsage=serverAuth\\n' >other.ext;"
-		"openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key "
-		"  -set_serial 20 -days 3 -extfile srv.ext -out cert.pem;"
-		"openssl x509 -req -in srv.csr -CA wrong-ca.pem -CAkey wca.key "
-		"  -set_serial 21 -days 3 -extfile srv.ext -out wrong-cert.pem;"
-		"openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key "
-		"  -set_serial 22 -days 3 -extfile other.ext -out other-cert.pem;"
-		"openssl x509 -req -in srv.csr -CA int-ca.pem -CAkey int.key "
-		"  -set_serial 23 -days 3 -extfile srv.ext -out int-cert.pem;"
-		"rm -f ca.key wca.key int.key int.csr srv.csr;";
+	    "set -e; cd '%s'; exec 2>pki.log;"
+	    "EC='-newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes';"
+	    "CAEXT='-addext basicConstraints=critical,CA:TRUE "
+	    "-addext keyUsage=critical,keyCertSign,cRLSign';"
+	    "openssl req -x509 $EC -keyout ca.key -out ca.pem -days 3 "
+	    "  -subj '/CN=Skarbnica Test CA' $CAEXT;"
+	    "openssl req -x509 $EC -keyout wca.key -out wrong-ca.pem -days 3 "
+	    "  -subj '/CN=Skarbnica Wrong CA' $CAEXT;"
+	    "printf 'basicConstraints=critical,CA:TRUE\\n"
+	    "keyUsage=critical,keyCertSign,cRLSign\\n' >int.ext;"
+	    "openssl req -new $EC -keyout int.key -out int.csr "
+	    "  -subj '/CN=Skarbnica Test Intermediate';"
+	    "openssl x509 -req -in int.csr -CA ca.pem -CAkey ca.key "
+	    "  -set_serial 10 -days 3 -extfile int.ext -out int-ca.pem;"
+	    "openssl req -new $EC -keyout key.pem -out srv.csr "
+	    "  -subj /CN=localhost;"
+	    "printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\\n"
+	    "basicConstraints=CA:FALSE\\n"
+	    "keyUsage=critical,digitalSignature\\n"
+	    "extendedKeyUsage=serverAuth\\n' >srv.ext;"
+	    "printf 'subjectAltName=DNS:wrong.example\\n"
+	    "basicConstraints=CA:FALSE\\n"
+	    "keyUsage=critical,digitalSignature\\n"
+	    "extendedKeyUsage=serverAuth\\n' >other.ext;"
+	    "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key "
+	    "  -set_serial 20 -days 3 -extfile srv.ext -out cert.pem;"
+	    "openssl x509 -req -in srv.csr -CA wrong-ca.pem -CAkey wca.key "
+	    "  -set_serial 21 -days 3 -extfile srv.ext -out wrong-cert.pem;"
+	    "openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key "
+	    "  -set_serial 22 -days 3 -extfile other.ext -out other-cert.pem;"
+	    "openssl x509 -req -in srv.csr -CA int-ca.pem -CAkey int.key "
+	    "  -set_serial 23 -days 3 -extfile srv.ext -out int-cert.pem;"
+	    "rm -f ca.key wca.key int.key int.csr srv.csr;";
 
 	memset(out, 0, sizeof(*out));
 	if (!shell(script, dir)) {
-		fprintf(stderr, "dovecot helper: openssl failed (see %s/pki.log)\n",
-			dir);
+		fprintf(stderr,
+		        "dovecot helper: openssl failed (see %s/pki.log)\n",
+		        dir);
 		return false;
 	}
 	out->ca = path_join(dir, "ca.pem");
@@ -150,7 +151,8 @@ sk_test_pki_release(struct sk_test_pki *p)
 	memset(p, 0, sizeof(*p));
 }
 
-/* ---- the server ----------------------------------------------------------- */
+/* ---- the server -----------------------------------------------------------
+ */
 
 /* A port nobody listens on now (the kernel's choice for port 0). */
 static int
@@ -173,7 +175,7 @@ static bool
 port_open(const char *ip, int port)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)port) };
+		                 .sin_port = htons((uint16_t)port) };
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	bool ok;
 
@@ -216,60 +218,59 @@ write_config(struct sk_dovecot *d, const char *uname, const char *gname)
 
 	sk_buf_init(&b, 1u << 16);
 	sk_buf_addf(&b,
-		    "# Throwaway test server (tests/helpers/dovecot.c)\n"
-		    "protocols = imap\n"
-		    "listen = 127.0.0.1, 127.0.0.2, 127.0.0.3\n"
-		    "base_dir = %s/run\n"
-		    "state_dir = %s/state\n"
-		    "log_path = %s\n"
-		    "info_log_path = %s\n"
-		    "default_internal_user = %s\n"
-		    "default_internal_group = %s\n"
-		    "default_login_user = %s\n"
-		    "ssl = yes\n"
-		    "ssl_cert = <%s\n"
-		    "ssl_key = <%s\n"
-		    "disable_plaintext_auth = no\n"
-		    "auth_mechanisms = plain login\n"
-		    "auth_verbose = yes\n"
-		    "mail_location = maildir:~/Maildir\n"
-		    "passdb {\n"
-		    "  driver = passwd-file\n"
-		    "  args = scheme=PLAIN username_format=%%u %s/passwd\n"
-		    "}\n"
-		    "userdb {\n"
-		    "  driver = static\n"
-		    "  args = uid=%u gid=%u home=%s/home/%%u\n"
-		    "}\n"
-		    "first_valid_uid = 1\n"
-		    "service anvil {\n"
-		    "  chroot =\n"
-		    "}\n"
-		    "service imap-login {\n"
-		    "  chroot =\n"
-		    "  inet_listener imap {\n"
-		    "    port = %d\n"
-		    "  }\n"
-		    "  inet_listener imaps {\n"
-		    "    port = %d\n"
-		    "    ssl = yes\n"
-		    "  }\n"
-		    "}\n"
-		    "local 127.0.0.2 {\n"
-		    "  ssl_cert = <%s\n"
-		    "  ssl_key = <%s\n"
-		    "}\n"
-		    "local 127.0.0.3 {\n"
-		    "  ssl_cert = <%s\n"
-		    "  ssl_key = <%s\n"
-		    "}\n",
-		    d->dir, d->dir, d->log, d->log, uname, gname, uname,
-		    d->pki.cert, d->pki.key, d->dir, (unsigned)d->uid,
-		    (unsigned)d->gid, d->dir, d->imap_port, d->imaps_port,
-		    d->pki.other_cert, d->pki.key, d->pki.wrong_cert,
-		    d->pki.key);
-	ok = sk_buf_status(&b) == SK_OK &&
-	     write_file(d->conf, b.p, 0644);
+	            "# Throwaway test server (tests/helpers/dovecot.c)\n"
+	            "protocols = imap\n"
+	            "listen = 127.0.0.1, 127.0.0.2, 127.0.0.3\n"
+	            "base_dir = %s/run\n"
+	            "state_dir = %s/state\n"
+	            "log_path = %s\n"
+	            "info_log_path = %s\n"
+	            "default_internal_user = %s\n"
+	            "default_internal_group = %s\n"
+	            "default_login_user = %s\n"
+	            "ssl = yes\n"
+	            "ssl_cert = <%s\n"
+	            "ssl_key = <%s\n"
+	            "disable_plaintext_auth = no\n"
+	            "auth_mechanisms = plain login\n"
+	            "auth_verbose = yes\n"
+	            "mail_location = maildir:~/Maildir\n"
+	            "passdb {\n"
+	            "  driver = passwd-file\n"
+	            "  args = scheme=PLAIN username_format=%%u %s/passwd\n"
+	            "}\n"
+	            "userdb {\n"
+	            "  driver = static\n"
+	            "  args = uid=%u gid=%u home=%s/home/%%u\n"
+	            "}\n"
+	            "first_valid_uid = 1\n"
+	            "service anvil {\n"
+	            "  chroot =\n"
+	            "}\n"
+	            "service imap-login {\n"
+	            "  chroot =\n"
+	            "  inet_listener imap {\n"
+	            "    port = %d\n"
+	            "  }\n"
+	            "  inet_listener imaps {\n"
+	            "    port = %d\n"
+	            "    ssl = yes\n"
+	            "  }\n"
+	            "}\n"
+	            "local 127.0.0.2 {\n"
+	            "  ssl_cert = <%s\n"
+	            "  ssl_key = <%s\n"
+	            "}\n"
+	            "local 127.0.0.3 {\n"
+	            "  ssl_cert = <%s\n"
+	            "  ssl_key = <%s\n"
+	            "}\n",
+	            d->dir, d->dir, d->log, d->log, uname, gname, uname,
+	            d->pki.cert, d->pki.key, d->dir, (unsigned)d->uid,
+	            (unsigned)d->gid, d->dir, d->imap_port, d->imaps_port,
+	            d->pki.other_cert, d->pki.key, d->pki.wrong_cert,
+	            d->pki.key);
+	ok = sk_buf_status(&b) == SK_OK && write_file(d->conf, b.p, 0644);
 	sk_buf_release(&b);
 	return ok;
 }
@@ -310,9 +311,9 @@ spawn(struct sk_dovecot *d)
 		int st;
 		if (waitpid(pid, &st, WNOHANG) == pid) {
 			fprintf(stderr,
-				"dovecot helper: dovecot exited (status %d); "
-				"see %s/dovecot.out and %s\n",
-				st, d->dir, d->log);
+			        "dovecot helper: dovecot exited (status %d); "
+			        "see %s/dovecot.out and %s\n",
+			        st, d->dir, d->log);
 			d->pid = 0;
 			return false;
 		}
@@ -376,9 +377,10 @@ sk_dovecot_start(struct sk_dovecot **out)
 		struct passwd *pw = getpwuid(d->uid);
 		struct group *gr = getgrgid(d->gid);
 		if (!pw || !gr) {
-			fprintf(stderr, "dovecot helper: uid %u or gid %u has "
-				"no name\n", (unsigned)d->uid,
-				(unsigned)d->gid);
+			fprintf(stderr,
+			        "dovecot helper: uid %u or gid %u has "
+			        "no name\n",
+			        (unsigned)d->uid, (unsigned)d->gid);
 			goto fail;
 		}
 		snprintf(uname, sizeof(uname), "%s", pw->pw_name);
@@ -401,9 +403,10 @@ sk_dovecot_start(struct sk_dovecot **out)
 	ok = ok && write_config(d, uname, gname);
 	if (!ok)
 		goto fail;
-	for (const char *const *sub = (const char *const[]){
-		     "run", "state", "home/wojt/Maildir/new",
-		     "home/wojt/Maildir/cur", "home/wojt/Maildir/tmp", NULL };
+	for (const char *const *sub =
+	         (const char *const[]){ "run", "state", "home/wojt/Maildir/new",
+	                                "home/wojt/Maildir/cur",
+	                                "home/wojt/Maildir/tmp", NULL };
 	     *sub; sub++) {
 		struct sk_err err = { 0 };
 		p = path_join(d->dir, *sub);
@@ -509,8 +512,8 @@ sk_dovecot_deliver(struct sk_dovecot *d, const char *raw, size_t len)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	snprintf(name, sizeof(name), "%lld.M%ldP%dQ%u.skarbnica-test",
-		 (long long)ts.tv_sec, ts.tv_nsec / 1000, (int)getpid(),
-		 ++d->seq);
+	         (long long)ts.tv_sec, ts.tv_nsec / 1000, (int)getpid(),
+	         ++d->seq);
 	sub = path_join(d->maildir, "tmp");
 	tmp = path_join(sub, name);
 	free(sub);
@@ -532,19 +535,42 @@ sk_dovecot_deliver(struct sk_dovecot *d, const char *raw, size_t len)
 }
 
 bool
+sk_dovecot_save(struct sk_dovecot *d, const char *mailbox, const char *raw,
+                size_t len)
+{
+	char *path = path_join(d->dir, "save.eml");
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	bool ok = fd >= 0 && write(fd, raw, len) == (ssize_t)len;
+
+	if (fd >= 0)
+		close(fd);
+	/* Creating a mailbox that exists fails harmlessly. */
+	ok = ok && (shell("%s -c '%s' mailbox create -u %s '%s' "
+	                  ">>'%s/doveadm.out' 2>&1",
+	                  DOVEADM_BIN, d->conf, d->user, mailbox, d->dir),
+	            true);
+	ok = ok && shell("%s -c '%s' save -u %s -m '%s' <'%s' "
+	                 ">>'%s/doveadm.out' 2>&1",
+	                 DOVEADM_BIN, d->conf, d->user, mailbox, path, d->dir);
+	unlink(path);
+	free(path);
+	return ok;
+}
+
+bool
 sk_dovecot_sync(struct sk_dovecot *d)
 {
 	return shell("%s -c '%s' force-resync -u %s INBOX "
-		     ">>'%s/doveadm.out' 2>&1",
-		     DOVEADM_BIN, d->conf, d->user, d->dir);
+	             ">>'%s/doveadm.out' 2>&1",
+	             DOVEADM_BIN, d->conf, d->user, d->dir);
 }
 
 bool
 sk_dovecot_set_uidvalidity(struct sk_dovecot *d, unsigned long v)
 {
 	return shell("%s -c '%s' mailbox update --uid-validity %lu -u %s "
-		     "INBOX >>'%s/doveadm.out' 2>&1",
-		     DOVEADM_BIN, d->conf, v, d->user, d->dir);
+	             "INBOX >>'%s/doveadm.out' 2>&1",
+	             DOVEADM_BIN, d->conf, v, d->user, d->dir);
 }
 
 size_t
@@ -569,8 +595,8 @@ sk_dovecot_log_since(const struct sk_dovecot *d, size_t from)
 }
 
 bool
-sk_dovecot_log_wait(const struct sk_dovecot *d, size_t from,
-		    const char *needle, int ms)
+sk_dovecot_log_wait(const struct sk_dovecot *d, size_t from, const char *needle,
+                    int ms)
 {
 	for (int waited = 0;; waited += 20) {
 		char *log = sk_dovecot_log_since(d, from);

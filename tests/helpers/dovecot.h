@@ -14,14 +14,14 @@
 /* Certificates in PEM files under dir. All server certificates share one
  * EC P-256 key (key). */
 struct sk_test_pki {
-	char *ca;	  /* the test CA */
-	char *wrong_ca;	  /* an unrelated CA nobody should trust */
-	char *cert;	  /* CN=localhost, SAN DNS:localhost IP:127.0.0.1, by ca */
-	char *key;	  /* its private key */
+	char *ca;       /* the test CA */
+	char *wrong_ca; /* an unrelated CA nobody should trust */
+	char *cert; /* CN=localhost, SAN DNS:localhost IP:127.0.0.1, by ca */
+	char *key;  /* its private key */
 	char *wrong_cert; /* the same names, issued by wrong_ca */
 	char *other_cert; /* SAN DNS:wrong.example only, issued by ca */
-	char *int_ca;	  /* an intermediate CA issued by ca */
-	char *int_cert;	  /* localhost again, issued by int_ca */
+	char *int_ca;     /* an intermediate CA issued by ca */
+	char *int_cert;   /* localhost again, issued by int_ca */
 };
 
 /* Make the PKI under dir (which must exist) with the openssl command.
@@ -38,8 +38,8 @@ struct sk_dovecot {
 	char *dir; /* short temp dir: dovecot's sockets need < 100 chars */
 	struct sk_test_pki pki;
 	char *conf;
-	char *log;	     /* dovecot's log file */
-	char *maildir;	     /* the user's Maildir (INBOX) */
+	char *log;           /* dovecot's log file */
+	char *maildir;       /* the user's Maildir (INBOX) */
 	char *password_file; /* mode 0600, holds the password */
 	const char *user;    /* "wojt" */
 	const char *password;
@@ -64,6 +64,10 @@ bool sk_dovecot_restart(struct sk_dovecot *d);
 /* Deliver a message into Maildir/new the way an MDA does (write to tmp/,
  * rename into new/). */
 void sk_dovecot_deliver(struct sk_dovecot *d, const char *raw, size_t len);
+/* Save a message into mailbox (UTF-8 name, created when missing) with
+ * doveadm save. */
+bool sk_dovecot_save(struct sk_dovecot *d, const char *mailbox, const char *raw,
+                     size_t len);
 /* Make dovecot take in what was delivered (UIDs assigned) now. */
 bool sk_dovecot_sync(struct sk_dovecot *d);
 /* Give INBOX a new UIDVALIDITY with doveadm. */
@@ -74,6 +78,6 @@ size_t sk_dovecot_log_size(const struct sk_dovecot *d);
 char *sk_dovecot_log_since(const struct sk_dovecot *d, size_t from);
 /* Wait up to ms milliseconds until the log after from contains needle. */
 bool sk_dovecot_log_wait(const struct sk_dovecot *d, size_t from,
-			 const char *needle, int ms);
+                         const char *needle, int ms);
 
 #endif
