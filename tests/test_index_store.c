@@ -18,10 +18,15 @@ setup(void **state)
 {
 	struct fx *fx = calloc(1, sizeof(*fx));
 	struct sk_err err = { 0 };
+	/* The config owns mutable strings; these stand in for it. */
+	static char s1[] = "brzozowka", n1[] = "Gmina Brzozówka",
+		    k1[] = "gmina", d1[] = "brzozowka.example";
+	static char s2[] = "lakowski", n2[] = "Powiat Łąkowski",
+		    k2[] = "powiat",
+		    d2[] = "powiat-lakowski.example, lakowski.example";
 	static const struct sk_partner_conf partners[] = {
-		{ "brzozowka", "Gmina Brzozówka", "gmina", "brzozowka.example" },
-		{ "lakowski", "Powiat Łąkowski", "powiat",
-		  "powiat-lakowski.example, lakowski.example" },
+		{ s1, n1, k1, d1 },
+		{ s2, n2, k2, d2 },
 	};
 	fx->dir = sk_test_tmpdir();
 	fx->a = sk_arena_new(0);
