@@ -13,7 +13,8 @@ enum {
 	CMD_OK = 0,
 	CMD_FAIL = 1,
 	CMD_USAGE = 2,
-	CMD_TEMPFAIL = 75, /* sysexits EX_TEMPFAIL, for the MTA */
+	CMD_DATAERR = 65,  /* sysexits EX_DATAERR: the MTA bounces */
+	CMD_TEMPFAIL = 75, /* sysexits EX_TEMPFAIL: the MTA retries */
 };
 
 struct cmd_ctx {
@@ -38,5 +39,8 @@ int cmd_serve(struct cmd_ctx *c, int argc, char **argv);
 int cmd_user(struct cmd_ctx *c, int argc, char **argv);
 int cmd_reindex(struct cmd_ctx *c, int argc, char **argv);
 int cmd_demo(struct cmd_ctx *c, int argc, char **argv);
+int cmd_note(struct cmd_ctx *c, int argc, char **argv);
+int cmd_mailer(struct cmd_ctx *c, int argc, char **argv);
+int cmd_digest(struct cmd_ctx *c, int argc, char **argv);
 
 #endif

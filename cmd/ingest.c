@@ -116,9 +116,13 @@ cmd_ingest(struct cmd_ctx *c, int argc, char **argv)
 	sk_index_close(&ix);
 	if (rc) {
 		cmd_fail("ingest: %s", err.msg);
-		if (use_stdin)
-			return CMD_TEMPFAIL;
-		return CMD_FAIL;
+		if (!use_stdin)
+			return CMD_FAIL;
+		/* The MTA retries on 75; a message we can never take (empty,
+		 * too big) must bounce instead of looping for days. */
+		return rc == SK_EINVAL || rc == SK_ETOOBIG || rc == SK_EPARSE
+			       ? CMD_DATAERR
+			       : CMD_TEMPFAIL;
 	}
 	if (!set.quiet)
 		printf("ingest: %lld read, %lld new, %lld duplicates, "

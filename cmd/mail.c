@@ -13,9 +13,6 @@
 #include <time.h>
 
 /* The lead adds these to cmd/cmd.h and the command table. */
-int cmd_note(struct cmd_ctx *c, int argc, char **argv);
-int cmd_mailer(struct cmd_ctx *c, int argc, char **argv);
-int cmd_digest(struct cmd_ctx *c, int argc, char **argv);
 
 #define MAX_NOTE_FILE ((size_t)1 << 20)
 #define MAX_ATTACH_FILE ((size_t)20 << 20)

@@ -24,6 +24,10 @@ static const char usage_text[] =
 	"  stats [--json]                counts: messages, threads, ...\n"
 	"  serve [--listen ADDR:PORT] [--public]\n"
 	"  user add EMAIL --role reader|coordinator|admin [--password-file F]\n"
+	"  note post --file NOTE.md --as EMAIL [--quarter 2024-Q4]\n"
+	"                                queue quarterly meeting notes for the list\n"
+	"  mailer [--once]               send what the outbox holds\n"
+	"  digest [--period daily|weekly] queue topic digests for subscribers\n"
 	"  reindex                       rebuild both indexes from the store\n"
 	"  demo                          the demo corpus, served at "
 	"http://127.0.0.1:8080/\n"
@@ -162,6 +166,8 @@ static const struct cmd {
 	{ "search", cmd_search },   { "stats", cmd_stats },
 	{ "serve", cmd_serve },	    { "user", cmd_user },
 	{ "reindex", cmd_reindex }, { "demo", cmd_demo },
+	{ "note", cmd_note },	    { "mailer", cmd_mailer },
+	{ "digest", cmd_digest },
 };
 
 int

@@ -23,7 +23,6 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <stdio.h> /* DEBUG */
 
 #define MAX_KW_WORDS 6
@@ -850,36 +849,15 @@ load_text(struct sk_index *ix, struct sk_arena *a, int64_t id,
 	return SK_OK;
 }
 
-/* A Xapian document of ids is out of date. Without a Xapian handle (the
- * web's curation handle) the id waits in xapian_pending for the writer
- * that has one, if this data directory has a Xapian index at all. */
+/* Message id's Xapian document is out of date (it carries the thread's
+ * id and topics): queued in the store, in this transaction, for the
+ * writer that has Xapian open (sk_index_mark_dirty). */
 static enum sk_status
 mark_xapian(struct sk_index *ix, int64_t id, struct sk_err *err)
 {
-	sqlite3_stmt *st;
-	struct stat sb;
-	char *path;
-	bool has;
-
-	if (ix->xdb) {
-		sk_index_mark_dirty(ix, id);
-		return SK_OK;
-	}
-	path = sk_xmalloc(strlen(ix->dir) + 8);
-	memcpy(path, ix->dir, strlen(ix->dir));
-	memcpy(path + strlen(ix->dir), "/xapian", 8);
-	has = stat(path, &sb) == 0;
-	free(path);
-	if (!has)
-		return SK_OK;
-	st = sk_ix_stmt(ix,
-			"INSERT OR IGNORE INTO xapian_pending(message_id) "
-			"VALUES (?1)",
-			err);
-	if (!st)
-		return err->code;
-	sqlite3_bind_int64(st, 1, id);
-	return exec1(ix, st, "queue xapian update", err);
+	(void)err; /* a failure to queue fails the commit */
+	sk_index_mark_dirty(ix, id);
+	return SK_OK;
 }
 
 struct chosen {

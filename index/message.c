@@ -240,16 +240,26 @@ static void
 mark_thread_dirty(struct sk_index *ix, int64_t thread)
 {
 	sqlite3_stmt *st;
-	if (!ix->xdb)
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!ix->has_xapian)
 		return;
 	st = sk_ix_stmt(ix, "SELECT id FROM messages WHERE thread_id = ?1",
 			NULL);
-	if (!st)
+	if (!st) {
+		ix->dirty_failed = true;
 		return;
+	}
 	sqlite3_bind_int64(st, 1, thread);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		sk_index_mark_dirty(ix, sqlite3_column_int64(st, 0));
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		sk_xgrow((void **)&ids, &cap, n + 1, sizeof(*ids));
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
 	sqlite3_reset(st);
+	for (size_t i = 0; i < n; i++)
+		sk_index_mark_dirty(ix, ids[i]);
+	free(ids);
 }
 
 /* Move everything of thread 'from' into 'into' (JWZ: two containers turn
@@ -595,14 +605,22 @@ add_tx(struct sk_index *ix, void *vctx, struct sk_err *err)
 		rc = sk_index_thread_stats(ix, thread, err);
 	if (!rc)
 		rc = sk_index_classify_message(ix, c->id, err);
-	if (!rc)
+	if (!rc) {
 		sk_index_mark_dirty(ix, c->id);
+		ix->added_flags = flags;
+	}
 	goto out;
 fail:
 	rc = err ? err->code : SK_EDB;
 out:
 	sk_arena_free(&a);
 	return rc;
+}
+
+unsigned
+sk_index_added_flags(const struct sk_index *ix)
+{
+	return ix->added_flags;
 }
 
 enum sk_status

@@ -20,8 +20,9 @@ struct sk_index {
 	bool in_batch;
 	struct sk_stmt_cache *stmts; /* prepared statements, by SQL text */
 	struct sk_classifier *classifier; /* topic keywords, built lazily */
-	int64_t *xapian_dirty; /* ids to (re)put into Xapian at commit */
-	size_t n_xapian_dirty, cap_xapian_dirty;
+	bool has_xapian;  /* the data directory has a Xapian index */
+	unsigned added_flags; /* of the last message stored */
+	bool dirty_failed; /* queueing a Xapian update failed: fail commit */
 };
 
 struct sqlite3_stmt;
@@ -40,7 +41,11 @@ enum sk_status sk_index_autotx(struct sk_index *ix,
 			       enum sk_status (*fn)(struct sk_index *, void *,
 						    struct sk_err *),
 			       void *ctx, struct sk_err *err);
-/* Queue message id for a Xapian (re)put when the transaction commits. */
+/* Message id's Xapian document is out of date: queue it in xapian_pending,
+ * in the caller's transaction (no-op without a Xapian index). The writer
+ * with a Xapian handle re-puts queued documents after each commit and when
+ * it opens, so changes made on handles without Xapian (the web's) and
+ * commits interrupted by a crash reach Xapian too. */
 void sk_index_mark_dirty(struct sk_index *ix, int64_t id);
 /* Build the Xapian document of stored message id from the store and put
  * it (message.c). */

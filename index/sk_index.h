@@ -90,6 +90,10 @@ void sk_index_rollback(struct sk_index *ix);
 enum sk_status sk_index_add_message(struct sk_index *ix,
 				    const struct sk_message *m,
 				    int64_t *id_out, struct sk_err *err);
+/* The flags the store gave the message of the last successful
+ * sk_index_add_message() on this handle: m->flags plus what the store
+ * decided (SK_MSG_HELD for senders outside the partners). */
+unsigned sk_index_added_flags(const struct sk_index *ix);
 
 /* ---- sources: where ingest stands ------------------------------------- */
 
@@ -739,6 +743,262 @@ struct sk_model_stats {
 enum sk_status sk_index_model_stats(struct sk_index *ix,
 				    struct sk_model_stats *out,
 				    struct sk_err *err);
+
+/* Curation (index/curate.c). Every change is a coordinator's action on a
+ * writable handle: the web opens one per request with SK_INDEX_WRITE |
+ * SK_INDEX_NO_XAPIAN, like sk_index_note_post; the Xapian documents it
+ * outdates wait in the store (xapian_pending) for the next writer that has
+ * Xapian open. actor is the user's e-mail address (or "cli"). Each change
+ * runs in one transaction (the caller's when one is open), is recorded in
+ * the audit trail with its old and new values as JSON, and can be undone
+ * with sk_index_audit_undo(). *audit_id_out (may be NULL) gets the audit
+ * row. Statuses: SK_ENOTFOUND for an unknown thread, message, topic,
+ * partner or practice; SK_EINVAL for a change that makes no sense (with a
+ * Polish message fit to show); SK_EAGAIN when the store stayed busy;
+ * SK_EDB otherwise. Nothing changes on failure. */
+
+enum sk_topic_decision {
+	SK_TOPIC_ADD,	 /* "this thread is about the topic" (manual) */
+	SK_TOPIC_REMOVE, /* "it is not" (manual, removed = 1) */
+	SK_TOPIC_AUTO,	 /* forget the manual decision: classification decides */
+};
+/* A manual decision on a thread's topic. It wins over classification for
+ * good, and it is a label the topic model learns from. */
+enum sk_status sk_index_thread_topic(struct sk_index *ix, int64_t thread_id,
+				     const char *topic_slug,
+				     enum sk_topic_decision d,
+				     const char *actor, int64_t *audit_id_out,
+				     struct sk_err *err);
+/* "The topics are right": the thread's current topics become manual
+ * decisions (labels for the model). SK_EINVAL when it has none. */
+enum sk_status sk_index_thread_topics_confirm(struct sk_index *ix,
+					      int64_t thread_id,
+					      const char *actor,
+					      int64_t *audit_id_out,
+					      struct sk_err *err);
+/* Split a thread at a message: the message and its replies (its
+ * descendants by In-Reply-To/References) become a new thread, *new_out
+ * (may be NULL). The new thread starts with automatic topics only.
+ * SK_EINVAL when nothing would be left of the old thread. */
+enum sk_status sk_index_thread_split(struct sk_index *ix,
+				     int64_t message_row_id, const char *actor,
+				     int64_t *new_thread_out,
+				     int64_t *audit_id_out, struct sk_err *err);
+/* Join thread from into thread into (from goes away; its manual topics,
+ * pins and practices move along, into's decisions win on conflict). */
+enum sk_status sk_index_thread_join(struct sk_index *ix, int64_t into,
+				    int64_t from, const char *actor,
+				    int64_t *audit_id_out, struct sk_err *err);
+/* Pin a thread as "start here" reading for a topic, at position (smaller
+ * first; pinning again moves it and replaces the note). note may be NULL.
+ * Unpinning a thread that is not pinned is SK_ENOTFOUND. */
+enum sk_status sk_index_topic_pin(struct sk_index *ix, const char *topic_slug,
+				  int64_t thread_id, int position,
+				  const char *note, const char *actor,
+				  int64_t *audit_id_out, struct sk_err *err);
+enum sk_status sk_index_topic_unpin(struct sk_index *ix,
+				    const char *topic_slug, int64_t thread_id,
+				    const char *actor, int64_t *audit_id_out,
+				    struct sk_err *err);
+/* Approve held mail (approved_at = now): readers see it from now on.
+ * SK_EINVAL when it is not held or approved already. */
+enum sk_status sk_index_message_approve(struct sk_index *ix,
+					int64_t message_row_id,
+					const char *actor,
+					int64_t *audit_id_out,
+					struct sk_err *err);
+
+/* ---- good-practice records ---- */
+
+enum sk_practice_status {
+	SK_PRACTICE_DRAFT,     /* being written: coordinators only */
+	SK_PRACTICE_VALIDATED, /* checked by a coordinator: shown to all */
+	SK_PRACTICE_ARCHIVED,  /* out of date: coordinators only */
+};
+const char *sk_practice_status_name(enum sk_practice_status s);
+enum sk_status sk_practice_status_parse(const char *s,
+					enum sk_practice_status *out);
+
+struct sk_practice_attachment {
+	int64_t id;		/* attachments.id */
+	const char *message_id; /* of the mail it came with (download link:
+				   sk_index_attachment(message_id, position)) */
+	int position;
+	const char *filename, *content_type;
+	int64_t size;
+};
+
+/* A good-practice record: the fields of the Polish Bank of Good Practices
+ * and of Interreg Europe's good-practice database. The same struct goes in
+ * (create, update: the "in" fields) and comes out (get, list). Text is
+ * UTF-8, Markdown allowed in the long fields.
+ *
+ * The contact person (name and e-mail) is personal data: reading functions
+ * return it only to logged-in viewers (NULL otherwise), and the web shows
+ * it only to logged-in partners, never in public mode. */
+struct sk_practice {
+	int64_t id;			/* out; update: which one */
+	const char *title;		/* required, one line, <= 300 bytes */
+	const char *partner_slug;	/* the municipality, or NULL */
+	const char *partner_name;	/* out */
+	const char **topics;		/* slugs */
+	size_t n_topics;
+	const char *problem, *solution, *results;
+	const char *costs;		/* costs and sources of funding */
+	const char *period;		/* when: "2023–2024" */
+	const char *stakeholders;	/* who took part */
+	const char *lessons;		/* difficulties, what to repeat */
+	const char *contact_name, *contact_email; /* see above */
+	const int64_t *attachment_ids;	/* in: attachments.id of archived mail */
+	size_t n_attachment_ids;
+	const struct sk_practice_attachment *attachments; /* out */
+	size_t n_attachments;
+	int64_t source_thread_id;	/* 0 = none */
+	const char *source_subject;	/* out: that thread's subject */
+	enum sk_practice_status status;
+	const char *created_by, *updated_by; /* out */
+	time_t created_at, updated_at;	     /* out */
+};
+
+/* Create a record from p (p->id ignored); *id_out gets its id. */
+enum sk_status sk_index_practice_create(struct sk_index *ix,
+					const struct sk_practice *p,
+					const char *actor, int64_t *id_out,
+					int64_t *audit_id_out,
+					struct sk_err *err);
+/* Replace every "in" field of record p->id. */
+enum sk_status sk_index_practice_update(struct sk_index *ix,
+					const struct sk_practice *p,
+					const char *actor,
+					int64_t *audit_id_out,
+					struct sk_err *err);
+/* Promote a thread to a draft record, prefilled from it: title from the
+ * subject, problem from the first message (the author's own words),
+ * solution, municipality and contact person from the longest reply of
+ * another partner, the thread's topics and attachments. The coordinator
+ * edits it (sk_index_practice_update) and validates it. */
+enum sk_status sk_index_practice_promote(struct sk_index *ix,
+					 int64_t thread_id, const char *actor,
+					 int64_t *id_out, int64_t *audit_id_out,
+					 struct sk_err *err);
+/* One record, everything allocated from a. SK_ENOTFOUND when missing or
+ * hidden from v (drafts and archived records: coordinators only). */
+enum sk_status sk_index_practice_get(struct sk_index *ix, struct sk_arena *a,
+				     const struct sk_viewer *v, int64_t id,
+				     struct sk_practice *out,
+				     struct sk_err *err);
+
+struct sk_practice_filter {
+	const char *topic;   /* slug or NULL (a parent includes subtopics) */
+	const char *partner; /* slug or NULL */
+	int status;	     /* an enum sk_practice_status, or -1: what v may
+				see (validated; coordinators: all) */
+	size_t offset, limit; /* limit 0 = 20, at most 500 */
+};
+/* Records newest first (by update); *total_out the exact count. List
+ * rows carry no long fields (problem... lessons are NULL) and no
+ * attachments. SK_ENOTFOUND for an unknown topic or partner slug. */
+enum sk_status sk_index_practices(struct sk_index *ix, struct sk_arena *a,
+				  const struct sk_viewer *v,
+				  const struct sk_practice_filter *f,
+				  struct sk_practice **rows_out, size_t *n_out,
+				  int64_t *total_out, struct sk_err *err);
+
+/* ---- reading: pins, onboarding, glossary, quarters, audit ---- */
+
+struct sk_pin_row {
+	struct sk_thread_row thread;
+	int position;
+	const char *note; /* "" when none */
+	const char *pinned_by;
+	time_t pinned_at;
+};
+/* The "start here" threads of a topic, in order (threads hidden from v
+ * left out). SK_ENOTFOUND: unknown topic. */
+enum sk_status sk_index_topic_pins(struct sk_index *ix, struct sk_arena *a,
+				   const struct sk_viewer *v,
+				   const char *topic_slug,
+				   struct sk_pin_row **rows_out, size_t *n_out,
+				   struct sk_err *err);
+
+/* The "Dla nowych pracowników" path: for each topic with something to
+ * read, in taxonomy order, its description, its pinned threads and
+ * validated practice records first, then its most-referenced threads
+ * (most messages and partners taking part; pinned ones not repeated), at
+ * most per_topic of each (0 = 5). */
+struct sk_onboarding_topic {
+	struct sk_topic_row topic;
+	struct sk_pin_row *pinned;
+	size_t n_pinned;
+	struct sk_practice *practices; /* list rows, as sk_index_practices */
+	size_t n_practices;
+	struct sk_thread_row *threads;
+	size_t n_threads;
+};
+enum sk_status sk_index_onboarding(struct sk_index *ix, struct sk_arena *a,
+				   const struct sk_viewer *v, size_t per_topic,
+				   struct sk_onboarding_topic **topics_out,
+				   size_t *n_out, struct sk_err *err);
+
+/* The glossary of acronyms (BIP, CAF, RODO, PZP, JST...), by term. */
+struct sk_glossary_row {
+	const char *term, *expansion, *description;
+	const char *topic_slug; /* "" when none */
+};
+enum sk_status sk_index_glossary(struct sk_index *ix, struct sk_arena *a,
+				 struct sk_glossary_row **rows_out,
+				 size_t *n_out, struct sk_err *err);
+
+/* Quarters (Polish time) with the exact number of threads started in
+ * each and of messages dated in each, as v sees them, newest first;
+ * quarters without either are left out. */
+struct sk_quarter_row {
+	const char *quarter; /* "2024-Q2" */
+	time_t from, to;     /* [from, to) */
+	int64_t threads, messages;
+};
+enum sk_status sk_index_quarters(struct sk_index *ix, struct sk_arena *a,
+				 const struct sk_viewer *v,
+				 struct sk_quarter_row **rows_out,
+				 size_t *n_out, struct sk_err *err);
+/* The threads started in quarter ("2024-Q2"), oldest first, a page of
+ * them (limit 0 = 20, at most 500); *total_out the exact count.
+ * SK_EINVAL: not a quarter. */
+enum sk_status sk_index_quarter_threads(struct sk_index *ix,
+					struct sk_arena *a,
+					const struct sk_viewer *v,
+					const char *quarter, size_t offset,
+					size_t limit,
+					struct sk_thread_row **rows_out,
+					size_t *n_out, int64_t *total_out,
+					struct sk_err *err);
+
+struct sk_audit_row {
+	int64_t id;
+	time_t at;
+	const char *actor;
+	const char *action; /* "thread.topic", "thread.split", ... */
+	const char *object; /* "thread:12", "thread:12 thread:57" */
+	const char *detail; /* short, for people */
+	const char *old_json, *new_json; /* NULL when not recorded */
+	int64_t undo_of;   /* this row undid that one (0 = none) */
+	int64_t undone_by; /* this row was undone by that one (0 = none) */
+	bool can_undo;	   /* sk_index_audit_undo would try */
+};
+/* Audit rows newest first, only those about object ("thread:12",
+ * "practice:3", "topic:rodo", "message:77") when not NULL. */
+enum sk_status sk_index_audit_list(struct sk_index *ix, struct sk_arena *a,
+				   const char *object, size_t offset,
+				   size_t limit, struct sk_audit_row **rows_out,
+				   size_t *n_out, struct sk_err *err);
+/* Undo the change recorded in audit row audit_id, as actor; the undo is an
+ * audit row itself. A change can be undone while no later change (not
+ * undone) touches the same objects — undo those first — and only once.
+ * SK_ENOTFOUND: no such row. SK_EINVAL: it is an undo, undone already,
+ * not a curation change, or later changes are in the way (the message
+ * says which). */
+enum sk_status sk_index_audit_undo(struct sk_index *ix, int64_t audit_id,
+				   const char *actor, struct sk_err *err);
 
 SK_END_DECLS
 #endif

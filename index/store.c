@@ -76,6 +76,8 @@ sk_ix_stmt_cache_free(struct sk_index *ix)
 
 /* ---- open and close ---------------------------------------------------- */
 
+static enum sk_status drain_xapian(struct sk_index *ix, struct sk_err *err);
+
 static char *
 path_join(const char *dir, const char *name)
 {
@@ -127,6 +129,15 @@ sk_index_open(const char *data_dir, unsigned flags, struct sk_index **ix_out,
 					 &ix->xdb, err);
 		free(xdir);
 	}
+	if (!rc) {
+		char *xdir = path_join(data_dir, "xapian");
+		struct stat st;
+		ix->has_xapian = ix->xdb || stat(xdir, &st) == 0;
+		free(xdir);
+	}
+	/* Catch up with what other handles queued, or a crash left. */
+	if (!rc && ix->xdb && (flags & SK_INDEX_WRITE))
+		rc = drain_xapian(ix, err);
 	if (rc) {
 		sk_index_close(&ix);
 		return rc;
@@ -148,7 +159,6 @@ sk_index_close(struct sk_index **ixp)
 	sk_db_close(&ix->db);
 	if (ix->xdb)
 		sk_xdb_close(&ix->xdb);
-	free(ix->xapian_dirty);
 	free(ix->dir);
 	free(ix);
 	*ixp = NULL;
@@ -168,22 +178,68 @@ sk_index_begin(struct sk_index *ix, struct sk_err *err)
 	return rc;
 }
 
-/* Xapian is a rebuildable cache: it is written after the store commits,
- * from the ids the transaction touched. A crash in between leaves Xapian
- * behind the store; sk_index_open() for writing catches it up. */
+/* Xapian is a rebuildable cache, written after the store commits from the
+ * queue the transaction filled (xapian_pending). Entries are deleted only
+ * after the Xapian commit that applied them, so a crash anywhere leaves
+ * them for the next writer; re-putting a document is idempotent. */
+#define DRAIN_BATCH 1000
+
 static enum sk_status
-flush_xapian(struct sk_index *ix, struct sk_err *err)
+drain_xapian(struct sk_index *ix, struct sk_err *err)
 {
+	int64_t *ids = sk_xmalloc(DRAIN_BATCH * sizeof(int64_t));
+	int64_t *seqs = sk_xmalloc(DRAIN_BATCH * sizeof(int64_t));
 	enum sk_status rc = SK_OK;
-	if (!ix->xdb || !ix->n_xapian_dirty) {
-		ix->n_xapian_dirty = 0;
-		return SK_OK;
+
+	while (!rc) {
+		sqlite3_stmt *st = sk_ix_stmt(
+			ix,
+			"SELECT message_id, seq FROM xapian_pending "
+			"ORDER BY seq LIMIT 1000",
+			err);
+		size_t n = 0;
+		if (!st) {
+			rc = err->code;
+			break;
+		}
+		while (n < DRAIN_BATCH && sqlite3_step(st) == SQLITE_ROW) {
+			ids[n] = sqlite3_column_int64(st, 0);
+			seqs[n++] = sqlite3_column_int64(st, 1);
+		}
+		sqlite3_reset(st);
+		if (!n)
+			break;
+		for (size_t i = 0; i < n && !rc; i++)
+			rc = sk_index_xapian_put(ix, ids[i], err);
+		if (!rc)
+			rc = sk_xdb_commit(ix->xdb, err);
+		if (!rc)
+			rc = sk_db_exec(ix->db, "BEGIN IMMEDIATE", err);
+		for (size_t i = 0; i < n && !rc; i++) {
+			st = sk_ix_stmt(ix,
+					"DELETE FROM xapian_pending WHERE "
+					"message_id = ?1 AND seq = ?2",
+					err);
+			if (!st) {
+				rc = err->code;
+				break;
+			}
+			sqlite3_bind_int64(st, 1, ids[i]);
+			sqlite3_bind_int64(st, 2, seqs[i]);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				rc = sk_ix_error(ix, sqlite3_reset(st),
+						 "drain xapian queue", err);
+			sqlite3_reset(st);
+		}
+		if (!rc)
+			rc = sk_db_exec(ix->db, "COMMIT", err);
+		else
+			sk_db_exec(ix->db, "ROLLBACK", NULL);
+		if (n < DRAIN_BATCH)
+			break;
 	}
-	for (size_t i = 0; i < ix->n_xapian_dirty && !rc; i++)
-		rc = sk_index_xapian_put(ix, ix->xapian_dirty[i], err);
-	if (!rc)
-		rc = sk_xdb_commit(ix->xdb, err);
-	ix->n_xapian_dirty = 0;
+	free(ids);
+	free(seqs);
 	return rc;
 }
 
@@ -193,13 +249,19 @@ sk_index_commit(struct sk_index *ix, struct sk_err *err)
 	enum sk_status rc;
 	if (!ix->in_batch)
 		SK_BUG("sk_index_commit without begin");
+	if (ix->dirty_failed) {
+		sk_index_rollback(ix);
+		return sk_err_set(err, SK_EDB,
+				  "cannot queue a Xapian update; nothing was "
+				  "stored");
+	}
 	rc = sk_db_exec(ix->db, "COMMIT", err);
 	if (rc) {
 		sk_index_rollback(ix);
 		return rc;
 	}
 	ix->in_batch = false;
-	return flush_xapian(ix, err);
+	return ix->xdb ? drain_xapian(ix, err) : SK_OK;
 }
 
 void
@@ -209,21 +271,27 @@ sk_index_rollback(struct sk_index *ix)
 		return;
 	sk_db_exec(ix->db, "ROLLBACK", NULL);
 	ix->in_batch = false;
-	ix->n_xapian_dirty = 0;
+	ix->dirty_failed = false;
 }
 
 void
 sk_index_mark_dirty(struct sk_index *ix, int64_t id)
 {
-	if (!ix->xdb)
+	sqlite3_stmt *st;
+	if (!ix->has_xapian)
 		return;
-	for (size_t i = ix->n_xapian_dirty; i-- > 0 &&
-					     i + 64 > ix->n_xapian_dirty;)
-		if (ix->xapian_dirty[i] == id)
-			return;
-	sk_xgrow((void **)&ix->xapian_dirty, &ix->cap_xapian_dirty,
-		 ix->n_xapian_dirty + 1, sizeof(int64_t));
-	ix->xapian_dirty[ix->n_xapian_dirty++] = id;
+	st = sk_ix_stmt(ix,
+			"INSERT INTO xapian_pending(message_id, seq) VALUES "
+			"(?1, (SELECT coalesce(max(seq), 0) + 1 FROM "
+			"xapian_pending)) ON CONFLICT(message_id) DO UPDATE "
+			"SET seq = excluded.seq",
+			NULL);
+	if (st)
+		sqlite3_bind_int64(st, 1, id);
+	if (!st || sqlite3_step(st) != SQLITE_DONE)
+		ix->dirty_failed = true;
+	if (st)
+		sqlite3_reset(st);
 }
 
 /* Run fn inside a transaction unless the caller already opened one. */

@@ -66,8 +66,8 @@ static const struct {
 
 /* Labels that say "we do not know": detect instead of failing iconv. */
 static const char *const unknown_labels[] = {
-	"unknown-8bit", "x-unknown", "unknown", "default", "8bit",
-	"x-user-defined", "none", "charset",
+	"unknown-8bit", "x-unknown",      "unknown", "default",
+	"8bit",         "x-user-defined", "none",    "charset",
 };
 
 /* Charsets where pure ASCII input converts to itself, so iconv can be
@@ -75,9 +75,10 @@ static const char *const unknown_labels[] = {
 static bool
 ascii_compatible(const char *canon)
 {
-	static const char *const prefixes[] = { "UTF-8", "US-ASCII", "ISO-8859",
-						"WINDOWS-125", "KOI8", "CP125",
-						"CP8", "GBK", "CP949" };
+	static const char *const prefixes[] = {
+		"UTF-8", "US-ASCII", "ISO-8859", "WINDOWS-125", "KOI8",
+		"CP125", "CP8",      "GBK",      "CP949"
+	};
 	for (size_t i = 0; i < SK_ARRAY_SIZE(prefixes); i++)
 		if (sk_istarts_with(canon, prefixes[i]))
 			return true;
@@ -142,7 +143,7 @@ sk_mime_charset_canon(struct sk_arena *a, const char *label)
 
 bool
 sk_mime_convert(struct sk_arena *a, const char *s, size_t n, const char *canon,
-		char **out, size_t *len_out)
+                char **out, size_t *len_out)
 {
 	iconv_t cd;
 	char *buf, *in, *o;
@@ -243,11 +244,19 @@ polish_scores(const char *s, size_t n, size_t *cp, size_t *l2, size_t *c1)
 	*cp = *l2 = *c1 = 0;
 	for (size_t i = 0; i < n; i++) {
 		switch ((unsigned char)s[i]) {
-		case 0xB9: case 0x9C: case 0x9F: case 0xA5: case 0x8C:
+		case 0xB9:
+		case 0x9C:
+		case 0x9F:
+		case 0xA5:
+		case 0x8C:
 		case 0x8F:
 			(*cp)++;
 			break;
-		case 0xB1: case 0xB6: case 0xBC: case 0xA1: case 0xA6:
+		case 0xB1:
+		case 0xB6:
+		case 0xBC:
+		case 0xA1:
+		case 0xA6:
 		case 0xAC:
 			(*l2)++;
 			break;
@@ -294,9 +303,19 @@ sk_mime_looks_cp1250(const char *s, size_t n)
 			continue;
 		high++;
 		switch (c) {
-		case 0xB9: case 0xB3: case 0xA3: case 0xA5: case 0x9C:
-		case 0x9F: case 0x8C: case 0x8F: case 0xB1: case 0xB6:
-		case 0xBC: case 0xA6: case 0xAC:
+		case 0xB9:
+		case 0xB3:
+		case 0xA3:
+		case 0xA5:
+		case 0x9C:
+		case 0x9F:
+		case 0x8C:
+		case 0x8F:
+		case 0xB1:
+		case 0xB6:
+		case 0xBC:
+		case 0xA6:
+		case 0xAC:
 			telling++;
 			break;
 		}
@@ -307,7 +326,7 @@ sk_mime_looks_cp1250(const char *s, size_t n)
 /* The charset to convert with, given the label and the bytes. */
 static const char *
 choose_charset(struct sk_arena *a, const char *s, size_t n, const char *label,
-	       unsigned *flags)
+               unsigned *flags)
 {
 	const char *canon = sk_mime_charset_canon(a, label);
 
@@ -347,7 +366,7 @@ choose_charset(struct sk_arena *a, const char *s, size_t n, const char *label,
 
 char *
 sk_mime_text_utf8(struct sk_arena *a, const char *s, size_t n,
-		  const char *label, unsigned *flags, size_t *len_out)
+                  const char *label, unsigned *flags, size_t *len_out)
 {
 	const char *cs;
 	char *out;

@@ -41,20 +41,21 @@ now_seconds(void)
  * environment. Only async-signal-safe calls. */
 static _Noreturn void
 exec_tool(const char *const argv[], int out_fd, const char *stdin_path,
-	  double seconds)
+          double seconds)
 {
 	struct rlimit as = { TOOL_MEMORY, TOOL_MEMORY };
 	rlim_t cpu = (rlim_t)seconds + 1;
 	struct rlimit cpu_l = { cpu, cpu + 1 };
 	struct rlimit zero = { 0, 0 };
 	static const char *const envp[] = { "PATH=/usr/bin:/bin",
-					    "LANG=C.UTF-8", "LC_ALL=C.UTF-8",
-					    NULL };
+		                            "LANG=C.UTF-8", "LC_ALL=C.UTF-8",
+		                            NULL };
 	int in, nul;
 
 	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	setpgid(0, 0);
-	in = stdin_path ? open(stdin_path, O_RDONLY) : open("/dev/null", O_RDONLY);
+	in = stdin_path ? open(stdin_path, O_RDONLY)
+	                : open("/dev/null", O_RDONLY);
 	nul = open("/dev/null", O_WRONLY);
 	if (in < 0 || nul < 0 || dup2(in, 0) < 0 || dup2(out_fd, 1) < 0 ||
 	    dup2(nul, 2) < 0)
@@ -83,8 +84,8 @@ kill_and_reap(pid_t pid)
 
 bool
 sk_mime_run_tool(struct sk_arena *a, const char *const argv[], double seconds,
-		 size_t max_out, char **out, size_t *len_out, bool *cut,
-		 char why[128])
+                 size_t max_out, char **out, size_t *len_out, bool *cut,
+                 char why[128])
 {
 	int fds[2], st = 0;
 	pid_t pid;
@@ -167,13 +168,14 @@ sk_mime_run_tool(struct sk_arena *a, const char *const argv[], double seconds,
 		}
 	}
 	if (timed_out) {
-		snprintf(why, 128, "%s timed out after %.0f s", argv[0], seconds);
+		snprintf(why, 128, "%s timed out after %.0f s", argv[0],
+		         seconds);
 		sk_buf_release(&b);
 		return false;
 	}
 	if (!*cut && WIFSIGNALED(st)) {
 		snprintf(why, 128, "%s killed by signal %d", argv[0],
-			 WTERMSIG(st));
+		         WTERMSIG(st));
 		sk_buf_release(&b);
 		return false;
 	}
@@ -182,7 +184,7 @@ sk_mime_run_tool(struct sk_arena *a, const char *const argv[], double seconds,
 			snprintf(why, 128, "cannot run %s", argv[0]);
 		else
 			snprintf(why, 128, "%s exited with status %d", argv[0],
-				 WEXITSTATUS(st));
+			         WEXITSTATUS(st));
 		sk_buf_release(&b);
 		return false;
 	}
@@ -195,7 +197,7 @@ sk_mime_run_tool(struct sk_arena *a, const char *const argv[], double seconds,
 /* A private directory holding the attachment as a file, for a tool. */
 static bool
 write_temp(const void *data, size_t size, char dir[256], char path[300],
-	   char why[128])
+           char why[128])
 {
 	const char *tmp = getenv("TMPDIR");
 	int fd;
@@ -204,14 +206,14 @@ write_temp(const void *data, size_t size, char dir[256], char path[300],
 	snprintf(dir, 256, "%s/skx-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
 	if (!mkdtemp(dir)) {
 		snprintf(why, 128, "cannot make a temporary directory: %s",
-			 strerror(errno));
+		         strerror(errno));
 		return false;
 	}
 	snprintf(path, 300, "%s/input", dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		snprintf(why, 128, "cannot write a temporary file: %s",
-			 strerror(errno));
+		         strerror(errno));
 		rmdir(dir);
 		return false;
 	}
@@ -221,7 +223,7 @@ write_temp(const void *data, size_t size, char dir[256], char path[300],
 			continue;
 		if (w <= 0) {
 			snprintf(why, 128, "cannot write a temporary file: %s",
-				 strerror(errno));
+			         strerror(errno));
 			close(fd);
 			unlink(path);
 			rmdir(dir);
@@ -237,9 +239,9 @@ write_temp(const void *data, size_t size, char dir[256], char path[300],
  * message's time budget. */
 static bool
 run_on_data(struct sk_arena *a, const struct sk_limits *lim,
-	    struct sk_extract_budget *budget, const char *const args[],
-	    const char *tail, const struct sk_attachment *att, char **out,
-	    size_t *len, bool *cut, char why[128])
+            struct sk_extract_budget *budget, const char *const args[],
+            const char *tail, const struct sk_attachment *att, char **out,
+            size_t *len, bool *cut, char why[128])
 {
 	char dir[256], path[300];
 	const char *argv[12];
@@ -250,7 +252,8 @@ run_on_data(struct sk_arena *a, const struct sk_limits *lim,
 	if (secs > budget->seconds_left)
 		secs = budget->seconds_left;
 	if (secs < 1) {
-		snprintf(why, 128, "time for extraction in this message used up");
+		snprintf(why, 128,
+		         "time for extraction in this message used up");
 		return false;
 	}
 	if (!write_temp(att->data, att->size, dir, path, why))
@@ -263,23 +266,24 @@ run_on_data(struct sk_arena *a, const struct sk_limits *lim,
 	argv[k] = NULL;
 	t0 = now_seconds();
 	ok = sk_mime_run_tool(a, argv, secs, lim->extract_output_bytes, out,
-			      len, cut, why);
+	                      len, cut, why);
 	budget->seconds_left -= now_seconds() - t0;
 	unlink(path);
 	rmdir(dir);
 	return ok;
 }
 
-/* ---- XML inside ZIP containers ---------------------------------------------- */
+/* ---- XML inside ZIP containers ----------------------------------------------
+ */
 
 /* Which elements carry text and how the layout maps to lines. Names are
  * local names (the prefix is ignored). */
 struct xml_rules {
 	const char *const *text; /* text only inside these (NULL = all) */
 	const char *const *line; /* a newline after these */
-	const char *const *tab;	 /* an empty element meaning a tab */
-	const char *const *brk;	 /* an empty element meaning a newline */
-	bool odf_space;		 /* <text:s text:c="N"/> */
+	const char *const *tab;  /* an empty element meaning a tab */
+	const char *const *brk;  /* an empty element meaning a newline */
+	bool odf_space;          /* <text:s text:c="N"/> */
 };
 
 static bool
@@ -304,7 +308,7 @@ add_capped(struct sk_buf *b, const char *s, size_t n, size_t max, bool *cut)
 /* Collect the text of one XML document (UTF-8 bytes) into b. */
 static bool
 xml_text(const char *xml, size_t n, const struct xml_rules *r, struct sk_buf *b,
-	 size_t max, bool *cut)
+         size_t max, bool *cut)
 {
 	xmlTextReaderPtr rd;
 	int in_text = 0, ret;
@@ -312,13 +316,14 @@ xml_text(const char *xml, size_t n, const struct xml_rules *r, struct sk_buf *b,
 	/* No XML_PARSE_NOENT, no DTDLOAD: entities stay unexpanded and
 	 * nothing is fetched. */
 	rd = xmlReaderForMemory(xml, (int)n, NULL, NULL,
-				XML_PARSE_NONET | XML_PARSE_NOERROR |
-					XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
+	                        XML_PARSE_NONET | XML_PARSE_NOERROR |
+	                            XML_PARSE_NOWARNING | XML_PARSE_NOCDATA);
 	if (!rd)
 		return false;
 	while ((ret = xmlTextReaderRead(rd)) == 1 && !*cut) {
 		int type = xmlTextReaderNodeType(rd);
-		const char *name = (const char *)xmlTextReaderConstLocalName(rd);
+		const char *name =
+		    (const char *)xmlTextReaderConstLocalName(rd);
 		if (!name)
 			name = "";
 		if (type == XML_READER_TYPE_ELEMENT) {
@@ -329,10 +334,14 @@ xml_text(const char *xml, size_t n, const struct xml_rules *r, struct sk_buf *b,
 				add_capped(b, "\n", 1, max, cut);
 			else if (r->odf_space && !strcmp(name, "s")) {
 				xmlChar *c = xmlTextReaderGetAttribute(
-					rd, (const xmlChar *)"text:c");
-				long k = c ? strtol((const char *)c, NULL, 10) : 1;
+				    rd, (const xmlChar *)"text:c");
+				long k =
+				    c ? strtol((const char *)c, NULL, 10) : 1;
 				xmlFree(c);
-				for (long i = 0; i < (k < 1 ? 1 : k > 100 ? 100 : k); i++)
+				for (long i = 0; i < (k < 1     ? 1
+				                      : k > 100 ? 100
+				                                : k);
+				     i++)
 					add_capped(b, " ", 1, max, cut);
 			}
 			if (!empty && r->text && in_list(r->text, name))
@@ -345,9 +354,10 @@ xml_text(const char *xml, size_t n, const struct xml_rules *r, struct sk_buf *b,
 			if (in_list(r->line, name))
 				add_capped(b, "\n", 1, max, cut);
 		} else if (type == XML_READER_TYPE_TEXT ||
-			   type == XML_READER_TYPE_CDATA ||
-			   type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE) {
-			const char *v = (const char *)xmlTextReaderConstValue(rd);
+		           type == XML_READER_TYPE_CDATA ||
+		           type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE) {
+			const char *v =
+			    (const char *)xmlTextReaderConstValue(rd);
 			if (v && (!r->text || in_text > 0))
 				add_capped(b, v, strlen(v), max, cut);
 		}
@@ -360,7 +370,7 @@ xml_text(const char *xml, size_t n, const struct xml_rules *r, struct sk_buf *b,
  * the central directory claims (it can lie). */
 static bool
 zip_read(zip_t *z, const char *name, size_t cap, char **out, size_t *len,
-	 char why[128])
+         char why[128])
 {
 	zip_stat_t st;
 	zip_file_t *f;
@@ -374,7 +384,7 @@ zip_read(zip_t *z, const char *name, size_t cap, char **out, size_t *len,
 	}
 	if ((st.valid & ZIP_STAT_SIZE) && st.size > cap) {
 		snprintf(why, 128, "'%s' unpacks to %llu bytes (limit %zu)",
-			 name, (unsigned long long)st.size, cap);
+		         name, (unsigned long long)st.size, cap);
 		return false;
 	}
 	f = zip_fopen(z, name, 0);
@@ -386,8 +396,9 @@ zip_read(zip_t *z, const char *name, size_t cap, char **out, size_t *len,
 	while ((r = zip_fread(f, tmp, sizeof(tmp))) > 0) {
 		sk_buf_add(&b, tmp, (size_t)r);
 		if (sk_buf_status(&b)) {
-			snprintf(why, 128, "'%s' unpacks to more than %zu bytes",
-				 name, cap);
+			snprintf(why, 128,
+			         "'%s' unpacks to more than %zu bytes", name,
+			         cap);
 			zip_fclose(f);
 			sk_buf_release(&b);
 			return false;
@@ -414,21 +425,21 @@ static const char *const xlsx_shared_line[] = { "si", NULL };
 static const char *const xlsx_sheet_line[] = { "row", NULL };
 
 static const struct xml_rules docx_rules = { docx_text, docx_line, docx_tab,
-					     docx_brk, false };
+	                                     docx_brk, false };
 static const struct xml_rules odf_rules = { NULL, odf_line, odf_tab, odf_brk,
-					    true };
-static const struct xml_rules xlsx_shared = { docx_text, xlsx_shared_line,
-					      NULL, NULL, false };
+	                                    true };
+static const struct xml_rules xlsx_shared = { docx_text, xlsx_shared_line, NULL,
+	                                      NULL, false };
 static const struct xml_rules xlsx_sheet = { docx_text, xlsx_sheet_line, NULL,
-					     NULL, false };
+	                                     NULL, false };
 static const struct xml_rules pptx_rules = { docx_text, docx_line, NULL,
-					     docx_brk, false };
+	                                     docx_brk, false };
 
 /* Unpack one member and add its text; false with why[] on failure. */
 static bool
 zip_member_text(zip_t *z, const char *name, const struct xml_rules *r,
-		size_t *budget, struct sk_buf *b, size_t max, bool *cut,
-		char why[128])
+                size_t *budget, struct sk_buf *b, size_t max, bool *cut,
+                char why[128])
 {
 	char *xml;
 	size_t len;
@@ -447,7 +458,7 @@ zip_member_text(zip_t *z, const char *name, const struct xml_rules *r,
 /* Members named prefix<N>.xml (sheets, slides), in numeric order. */
 static void
 zip_numbered_text(zip_t *z, const char *prefix, const struct xml_rules *r,
-		  size_t *budget, struct sk_buf *b, size_t max, bool *cut)
+                  size_t *budget, struct sk_buf *b, size_t max, bool *cut)
 {
 	for (int i = 1; i <= 200 && !*cut; i++) {
 		char name[128], why[128];
@@ -464,8 +475,8 @@ zip_numbered_text(zip_t *z, const char *prefix, const struct xml_rules *r,
 /* DOCX, ODT/ODS/ODP, XLSX, PPTX. Returns false with why[] on failure. */
 static bool
 zip_text(struct sk_arena *a, const struct sk_limits *lim,
-	 const struct sk_attachment *att, char **out, size_t *len, bool *cut,
-	 char why[128])
+         const struct sk_attachment *att, char **out, size_t *len, bool *cut,
+         char why[128])
 {
 	zip_error_t ze;
 	zip_source_t *src;
@@ -498,21 +509,21 @@ zip_text(struct sk_arena *a, const struct sk_limits *lim,
 	sk_buf_init(&b, max + 16);
 	if (zip_name_locate(z, "word/document.xml", 0) >= 0) {
 		ok = zip_member_text(z, "word/document.xml", &docx_rules,
-				     &budget, &b, max, cut, why);
+		                     &budget, &b, max, cut, why);
 	} else if (zip_name_locate(z, "content.xml", 0) >= 0) {
 		ok = zip_member_text(z, "content.xml", &odf_rules, &budget, &b,
-				     max, cut, why);
+		                     max, cut, why);
 	} else if (zip_name_locate(z, "xl/workbook.xml", 0) >= 0) {
 		if (zip_name_locate(z, "xl/sharedStrings.xml", 0) >= 0)
 			ok = zip_member_text(z, "xl/sharedStrings.xml",
-					     &xlsx_shared, &budget, &b, max, cut,
-					     why);
+			                     &xlsx_shared, &budget, &b, max,
+			                     cut, why);
 		if (ok)
 			zip_numbered_text(z, "xl/worksheets/sheet", &xlsx_sheet,
-					  &budget, &b, max, cut);
+			                  &budget, &b, max, cut);
 	} else if (zip_name_locate(z, "ppt/presentation.xml", 0) >= 0) {
 		zip_numbered_text(z, "ppt/slides/slide", &pptx_rules, &budget,
-				  &b, max, cut);
+		                  &b, max, cut);
 	} else {
 		snprintf(why, 128, "a zip archive that is not a document");
 		ok = false;
@@ -525,19 +536,41 @@ zip_text(struct sk_arena *a, const struct sk_limits *lim,
 	return ok;
 }
 
-/* ---- RTF -------------------------------------------------------------------- */
+/* ---- RTF --------------------------------------------------------------------
+ */
 
 /* Groups whose content is not text. */
 static bool
 rtf_skipped_destination(const char *w, size_t n)
 {
 	static const char *const d[] = {
-		"fonttbl",  "colortbl",	 "stylesheet", "info",	   "pict",
-		"object",   "header",	 "footer",     "headerl",  "headerr",
-		"footerl",  "footerr",	 "themedata",  "colorschememapping",
-		"latentstyles", "datastore", "xmlnstbl", "listtable",
-		"listoverridetable", "rsidtbl", "generator", "fldinst",
-		"filetbl",  "revtbl",	 "pgdsctbl",   "bkmkstart", "bkmkend",
+		"fonttbl",
+		"colortbl",
+		"stylesheet",
+		"info",
+		"pict",
+		"object",
+		"header",
+		"footer",
+		"headerl",
+		"headerr",
+		"footerl",
+		"footerr",
+		"themedata",
+		"colorschememapping",
+		"latentstyles",
+		"datastore",
+		"xmlnstbl",
+		"listtable",
+		"listoverridetable",
+		"rsidtbl",
+		"generator",
+		"fldinst",
+		"filetbl",
+		"revtbl",
+		"pgdsctbl",
+		"bkmkstart",
+		"bkmkend",
 	};
 	for (size_t i = 0; i < SK_ARRAY_SIZE(d); i++)
 		if (strlen(d[i]) == n && !memcmp(d[i], w, n))
@@ -562,7 +595,7 @@ rtf_flush(struct rtf *r)
 	if (!r->bytes.len)
 		return;
 	if (!sk_mime_convert(r->a, r->bytes.p, r->bytes.len, r->codepage, &u,
-			     &ul))
+	                     &ul))
 		u = sk_utf8_sanitize(r->a, r->bytes.p, r->bytes.len, &ul);
 	add_capped(&r->out, u, ul, r->max, &r->cut);
 	sk_buf_reset(&r->bytes);
@@ -577,7 +610,7 @@ rtf_put(struct rtf *r, const char *s, size_t n)
 
 static char *
 rtf_text(struct sk_arena *a, const char *s, size_t n, size_t max, bool *cut,
-	 size_t *len)
+         size_t *len)
 {
 	struct rtf r = { .a = a, .max = max, .codepage = "WINDOWS-1252" };
 	int depth = 0, skip_depth = -1, uc = 1, to_skip = 0;
@@ -612,22 +645,25 @@ rtf_text(struct sk_arena *a, const char *s, size_t n, size_t max, bool *cut,
 			group_start = false;
 			if (d == '\'' && i + 3 < n) {
 				int h = 0, l = 0;
-				h = (s[i + 2] >= 'a') ? s[i + 2] - 'a' + 10 :
-				    (s[i + 2] >= 'A') ? s[i + 2] - 'A' + 10 :
-							 s[i + 2] - '0';
-				l = (s[i + 3] >= 'a') ? s[i + 3] - 'a' + 10 :
-				    (s[i + 3] >= 'A') ? s[i + 3] - 'A' + 10 :
-							 s[i + 3] - '0';
+				h = (s[i + 2] >= 'a')   ? s[i + 2] - 'a' + 10
+				    : (s[i + 2] >= 'A') ? s[i + 2] - 'A' + 10
+				                        : s[i + 2] - '0';
+				l = (s[i + 3] >= 'a')   ? s[i + 3] - 'a' + 10
+				    : (s[i + 3] >= 'A') ? s[i + 3] - 'A' + 10
+				                        : s[i + 3] - '0';
 				i += 4;
 				if (to_skip > 0) {
 					to_skip--;
 					continue;
 				}
 				if (skip_depth < 0)
-					sk_buf_addc(&r.bytes, (char)((h & 15) * 16 + (l & 15)));
+					sk_buf_addc(
+					    &r.bytes,
+					    (char)((h & 15) * 16 + (l & 15)));
 				continue;
 			}
-			if (!((d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z'))) {
+			if (!((d >= 'a' && d <= 'z') ||
+			      (d >= 'A' && d <= 'Z'))) {
 				/* Control symbols: \\ \{ \} \~ \- \_ */
 				if (skip_depth < 0) {
 					if (d == '\\' || d == '{' || d == '}')
@@ -644,8 +680,9 @@ rtf_text(struct sk_arena *a, const char *s, size_t n, size_t max, bool *cut,
 			long arg = 0;
 			bool has_arg = false, neg = false;
 			we = ws;
-			while (we < n && ((s[we] >= 'a' && s[we] <= 'z') ||
-					  (s[we] >= 'A' && s[we] <= 'Z')) &&
+			while (we < n &&
+			       ((s[we] >= 'a' && s[we] <= 'z') ||
+			        (s[we] >= 'A' && s[we] <= 'Z')) &&
 			       we - ws < 32)
 				we++;
 			ns = we;
@@ -653,7 +690,8 @@ rtf_text(struct sk_arena *a, const char *s, size_t n, size_t max, bool *cut,
 				neg = true, ns++;
 			while (ns < n && s[ns] >= '0' && s[ns] <= '9' &&
 			       arg < 1000000)
-				arg = arg * 10 + (s[ns++] - '0'), has_arg = true;
+				arg = arg * 10 + (s[ns++] - '0'),
+				has_arg = true;
 			if (neg)
 				arg = -arg;
 			i = ns;
@@ -670,19 +708,20 @@ rtf_text(struct sk_arena *a, const char *s, size_t n, size_t max, bool *cut,
 			if (wn == 7 && !memcmp(w, "ansicpg", 7) && has_arg) {
 				rtf_flush(&r);
 				snprintf(r.codepage, sizeof(r.codepage),
-					 "WINDOWS-%ld", arg);
+				         "WINDOWS-%ld", arg);
 			} else if ((wn == 3 && !memcmp(w, "par", 3)) ||
-				   (wn == 4 && !memcmp(w, "line", 4)) ||
-				   (wn == 3 && !memcmp(w, "row", 3))) {
+			           (wn == 4 && !memcmp(w, "line", 4)) ||
+			           (wn == 3 && !memcmp(w, "row", 3))) {
 				rtf_put(&r, "\n", 1);
 			} else if ((wn == 3 && !memcmp(w, "tab", 3)) ||
-				   (wn == 4 && !memcmp(w, "cell", 4))) {
+			           (wn == 4 && !memcmp(w, "cell", 4))) {
 				rtf_put(&r, "\t", 1);
 			} else if (wn == 2 && !memcmp(w, "uc", 2) && has_arg) {
 				uc = (int)(arg < 0 ? 0 : arg > 4 ? 4 : arg);
 			} else if (wn == 1 && w[0] == 'u' && has_arg) {
 				char enc[4];
-				uint32_t cp = (uint32_t)(arg < 0 ? arg + 65536 : arg);
+				uint32_t cp =
+				    (uint32_t)(arg < 0 ? arg + 65536 : arg);
 				rtf_put(&r, enc, sk_utf8_encode(cp, enc));
 				to_skip = uc;
 			}
@@ -709,7 +748,8 @@ rtf_text(struct sk_arena *a, const char *s, size_t n, size_t max, bool *cut,
 	return res;
 }
 
-/* ---- dispatch --------------------------------------------------------------- */
+/* ---- dispatch ---------------------------------------------------------------
+ */
 
 static bool
 has_prefix(const struct sk_attachment *att, const char *magic, size_t n)
@@ -732,6 +772,32 @@ ext_is(const char *filename, const char *ext)
 	return dot && !strcasecmp(dot + 1, ext);
 }
 
+/* Text under another name: configuration, data and source files that
+ * mailers label application/... or octet-stream. */
+static bool
+is_texty(const struct sk_attachment *att, const char *ct)
+{
+	static const char *const types[] = {
+		"application/json",   "application/xml",
+		"application/x-yaml", "application/yaml",
+		"application/x-sh",   "application/javascript",
+		"application/x-csv",  "application/csv",
+		"application/sql",
+	};
+	static const char *const exts[] = { "txt",  "csv",   "log",  "md",
+		                            "yaml", "yml",   "json", "xml",
+		                            "ini",  "conf",  "cfg",  "sql",
+		                            "sh",   "py",    "c",    "h",
+		                            "diff", "patch", "tsv" };
+	for (size_t i = 0; i < SK_ARRAY_SIZE(types); i++)
+		if (!strcmp(ct, types[i]))
+			return true;
+	for (size_t i = 0; i < SK_ARRAY_SIZE(exts); i++)
+		if (ext_is(att->filename, exts[i]))
+			return !memchr(att->data, '\0', att->size);
+	return false;
+}
+
 static void
 set_failed(struct sk_arena *a, struct sk_attachment *att, const char *why)
 {
@@ -751,8 +817,8 @@ fix_controls(char *s, size_t n)
 
 void
 sk_mime_extract(struct sk_arena *a, const struct sk_limits *lim,
-		struct sk_extract_budget *budget, struct sk_attachment *att,
-		const char *charset, unsigned *flags)
+                struct sk_extract_budget *budget, struct sk_attachment *att,
+                const char *charset, unsigned *flags)
 {
 	static const char ole[] = "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1";
 	const char *ct = att->content_type ? att->content_type : "";
@@ -766,32 +832,41 @@ sk_mime_extract(struct sk_arena *a, const struct sk_limits *lim,
 	att->extract_status = "none";
 	if (!att->data || att->size == 0)
 		return;
+	if ((is_pdf(att) || has_prefix(att, ole, 8)) &&
+	    budget->seconds_left < 1) {
+		/* Earlier attachments of this message used the time. */
+		att->extract_status = "skipped";
+		att->extract_error = "time for extraction in this message "
+		                     "used up";
+		return;
+	}
 	if (is_pdf(att)) {
-		static const char *const args[] = { "pdftotext", "-q", "-enc",
-						    "UTF-8", "-eol", "unix",
-						    NULL };
+		static const char *const args[] = { "pdftotext", "-q",   "-enc",
+			                            "UTF-8",     "-eol", "unix",
+			                            NULL };
 		ok = run_on_data(a, lim, budget, args, "-", att, &text, &len,
-				 &cut, why);
+		                 &cut, why);
 	} else if (has_prefix(att, ole, 8)) {
 		static const char *const doc[] = { "antiword", "-m",
-						   "UTF-8.txt", NULL };
+			                           "UTF-8.txt", NULL };
 		static const char *const xls[] = { "xls2csv", "-d", "utf-8",
-						   NULL };
+			                           NULL };
 		bool excel = ext_is(att->filename, "xls") ||
-			     ext_is(att->filename, "xlt") || strstr(ct, "excel");
+		             ext_is(att->filename, "xlt") ||
+		             strstr(ct, "excel");
 		ok = run_on_data(a, lim, budget, excel ? xls : doc, NULL, att,
-				 &text, &len, &cut, why);
+		                 &text, &len, &cut, why);
 		if (!ok && !excel && !ext_is(att->filename, "doc") &&
 		    !strstr(ct, "msword")) {
 			char why2[128];
 			ok = run_on_data(a, lim, budget, xls, NULL, att, &text,
-					 &len, &cut, why2);
+			                 &len, &cut, why2);
 		}
 		/* xls2csv says nothing on input it cannot read. */
 		if (ok && sk_str_trim(text, len).n == 0) {
 			ok = false;
 			snprintf(why, sizeof(why), "no text from %s",
-				 excel ? "xls2csv" : "antiword");
+			         excel ? "xls2csv" : "antiword");
 		}
 	} else if (has_prefix(att, "PK\x03\x04", 4)) {
 		ok = zip_text(a, lim, att, &text, &len, &cut, why);
@@ -799,14 +874,14 @@ sk_mime_extract(struct sk_arena *a, const struct sk_limits *lim,
 			return; /* an ordinary .zip: nothing to read */
 	} else if (has_prefix(att, "{\\rtf", 5)) {
 		text = rtf_text(a, att->data, att->size,
-				lim->extract_output_bytes, &cut, &len);
+		                lim->extract_output_bytes, &cut, &len);
 		ok = true;
 	} else if (!strcmp(ct, "text/html")) {
-		text = sk_mime_html_text(a, att->data, att->size, charset,
-					 lim->extract_output_bytes, flags, &len);
+		text =
+		    sk_mime_html_text(a, att->data, att->size, charset,
+		                      lim->extract_output_bytes, flags, &len);
 		ok = true;
-	} else if (!strncmp(ct, "text/", 5) || ext_is(att->filename, "txt") ||
-		   ext_is(att->filename, "csv")) {
+	} else if (!strncmp(ct, "text/", 5) || is_texty(att, ct)) {
 		size_t n = att->size;
 		if (n > lim->extract_output_bytes) {
 			n = lim->extract_output_bytes;

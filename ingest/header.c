@@ -67,7 +67,7 @@ find_blank_line(const char *s, size_t n, size_t from)
 
 void
 sk_mime_headers_parse(struct sk_arena *a, const char *s, size_t n, size_t max,
-		      struct sk_mime_headers *out)
+                      struct sk_mime_headers *out)
 {
 	size_t lim = n < max ? n : max, pos = 0, cap = 1;
 
@@ -102,7 +102,7 @@ sk_mime_headers_parse(struct sk_arena *a, const char *s, size_t n, size_t max,
 		}
 		colon = memchr(s + pos, ':', end - pos);
 		if (!colon || !field_name_ok(s + pos, (size_t)(colon - s) - pos,
-					     &name_len)) {
+		                             &name_len)) {
 			/* Not a field: the header ended without its blank
 			 * line (or there was none at all). */
 			out->missing = out->n == 0;
@@ -113,7 +113,8 @@ sk_mime_headers_parse(struct sk_arena *a, const char *s, size_t n, size_t max,
 		h->name = s + pos;
 		h->name_len = name_len;
 		h->value = colon + 1;
-		while (h->value < s + end && (*h->value == ' ' || *h->value == '\t'))
+		while (h->value < s + end &&
+		       (*h->value == ' ' || *h->value == '\t'))
 			h->value++;
 		h->value_len = (size_t)(s + end - h->value);
 		pos = next;
@@ -128,7 +129,7 @@ sk_mime_headers_parse(struct sk_arena *a, const char *s, size_t n, size_t max,
 
 char *
 sk_mime_header_get(struct sk_arena *a, const struct sk_mime_headers *hs,
-		   const char *name, size_t *len_out)
+                   const char *name, size_t *len_out)
 {
 	size_t nl = strlen(name);
 
@@ -161,7 +162,7 @@ sk_mime_header_get(struct sk_arena *a, const struct sk_mime_headers *hs,
 struct eword {
 	const char *charset; /* not terminated */
 	size_t charset_len;
-	char enc;	    /* 'Q' or 'B' */
+	char enc; /* 'Q' or 'B' */
 	const char *text;
 	size_t text_len;
 	size_t end; /* offset after "?=" */
@@ -208,8 +209,8 @@ decode_q(struct sk_buf *b, const char *s, size_t n)
 		if (s[i] == '_') {
 			sk_buf_addc(b, ' ');
 		} else if (s[i] == '=' && i + 2 < n &&
-			   (h = hexval(s[i + 1])) >= 0 &&
-			   (l = hexval(s[i + 2])) >= 0) {
+		           (h = hexval(s[i + 1])) >= 0 &&
+		           (l = hexval(s[i + 2])) >= 0) {
 			sk_buf_addc(b, (char)(h * 16 + l));
 			i += 2;
 		} else {
@@ -277,8 +278,8 @@ flush_enc(struct words *w)
 
 	if (w->enc.len == 0)
 		return;
-	u = sk_mime_text_utf8(w->a, w->enc.p, w->enc.len, w->charset,
-			      w->flags, &ul);
+	u = sk_mime_text_utf8(w->a, w->enc.p, w->enc.len, w->charset, w->flags,
+	                      &ul);
 	sk_buf_add(&w->out, u, ul);
 	sk_buf_reset(&w->enc);
 }
@@ -340,7 +341,7 @@ collapse_space(struct sk_arena *a, const char *s, size_t n)
 
 char *
 sk_mime_decode_words(struct sk_arena *a, const char *s, size_t n,
-		     unsigned *flags)
+                     unsigned *flags)
 {
 	struct words w = { .a = a, .flags = flags };
 	bool after_word = false;
@@ -362,8 +363,9 @@ sk_mime_decode_words(struct sk_arena *a, const char *s, size_t n,
 			if (after_word && all_space(&w.raw))
 				sk_buf_reset(&w.raw);
 			flush_raw(&w);
-			if (w.enc.len && (strlen(w.charset) != cl ||
-					  strncasecmp(w.charset, ew.charset, cl)))
+			if (w.enc.len &&
+			    (strlen(w.charset) != cl ||
+			     strncasecmp(w.charset, ew.charset, cl)))
 				flush_enc(&w);
 			memcpy(w.charset, ew.charset, cl);
 			w.charset[cl] = '\0';
@@ -423,7 +425,7 @@ clean_addr(struct sk_arena *a, const char *s, size_t n)
 /* Turn the accumulated pieces into an entry; false when empty. */
 static bool
 addr_finish(struct sk_arena *a, struct addr_acc *acc, unsigned *flags,
-	    struct sk_mime_addr *out)
+            struct sk_mime_addr *out)
 {
 	const char *name_src = acc->name.p;
 	size_t name_n = acc->name.len;
@@ -460,7 +462,7 @@ addr_finish(struct sk_arena *a, struct addr_acc *acc, unsigned *flags,
 
 size_t
 sk_mime_addresses(struct sk_arena *a, const char *s, size_t n, size_t max,
-		  unsigned *flags, struct sk_mime_addr **out)
+                  unsigned *flags, struct sk_mime_addr **out)
 {
 	struct addr_acc acc;
 	size_t cap = 1, count = 0;
@@ -486,8 +488,9 @@ sk_mime_addresses(struct sk_arena *a, const char *s, size_t n, size_t max,
 			for (i++; i < n && s[i] != '"'; i++) {
 				if (s[i] == '\\' && i + 1 < n)
 					i++;
-				sk_buf_addc(acc.has_angle ? &acc.angle : &acc.name,
-					    s[i]);
+				sk_buf_addc(acc.has_angle ? &acc.angle
+				                          : &acc.name,
+				            s[i]);
 			}
 		} else if (c == '(') {
 			int depth = 1;
@@ -509,7 +512,7 @@ sk_mime_addresses(struct sk_arena *a, const char *s, size_t n, size_t max,
 			for (i++; i < n && s[i] != '>'; i++)
 				sk_buf_addc(&acc.angle, s[i]);
 		} else if (c == ':' && !acc.has_angle &&
-			   !memchr(acc.name.p, '@', acc.name.len)) {
+		           !memchr(acc.name.p, '@', acc.name.len)) {
 			/* "Group name:" — the label is not an address. */
 			sk_buf_reset(&acc.name);
 		} else {
@@ -529,8 +532,8 @@ static int
 month_index(const char *s, size_t n)
 {
 	static const char *const m[] = { "jan", "feb", "mar", "apr",
-					  "may", "jun", "jul", "aug",
-					  "sep", "oct", "nov", "dec" };
+		                         "may", "jun", "jul", "aug",
+		                         "sep", "oct", "nov", "dec" };
 	if (n < 3)
 		return -1;
 	for (int i = 0; i < 12; i++)
@@ -546,11 +549,11 @@ zone_offset(const char *s, size_t n, int *minutes)
 	static const struct {
 		const char *name;
 		int hours;
-	} z[] = { { "UT", 0 },	 { "UTC", 0 },	{ "GMT", 0 },  { "Z", 0 },
+	} z[] = { { "UT", 0 },   { "UTC", 0 },  { "GMT", 0 },  { "Z", 0 },
 		  { "EST", -5 }, { "EDT", -4 }, { "CST", -6 }, { "CDT", -5 },
 		  { "MST", -7 }, { "MDT", -6 }, { "PST", -8 }, { "PDT", -7 },
-		  { "CET", 1 },	 { "CEST", 2 }, { "MET", 1 },  { "MEST", 2 },
-		  { "BST", 1 },	 { "EET", 2 },	{ "EEST", 3 }, { "WET", 0 } };
+		  { "CET", 1 },  { "CEST", 2 }, { "MET", 1 },  { "MEST", 2 },
+		  { "BST", 1 },  { "EET", 2 },  { "EEST", 3 }, { "WET", 0 } };
 	for (size_t i = 0; i < SK_ARRAY_SIZE(z); i++)
 		if (strlen(z[i].name) == n && !strncasecmp(s, z[i].name, n)) {
 			*minutes = z[i].hours * 60;
@@ -618,8 +621,9 @@ parse_iso(const char *s, size_t n, struct date_parts *d)
 {
 	size_t i = 10;
 
-	if (n < 16 || !all_digits(s, 4) || s[4] != '-' || !all_digits(s + 5, 2) ||
-	    s[7] != '-' || !all_digits(s + 8, 2) || (s[10] != 'T' && s[10] != ' '))
+	if (n < 16 || !all_digits(s, 4) || s[4] != '-' ||
+	    !all_digits(s + 5, 2) || s[7] != '-' || !all_digits(s + 8, 2) ||
+	    (s[10] != 'T' && s[10] != ' '))
 		return false;
 	d->year = num(s, 4);
 	d->mon = num(s + 5, 2) - 1;
@@ -669,7 +673,9 @@ date_token(const char *t, size_t tn, struct date_parts *d)
 			d->day = v;
 			d->have_day = true;
 		} else if (!d->have_year && tn <= 3) {
-			d->year = tn == 3 ? 1900 + v : v < 50 ? 2000 + v : 1900 + v;
+			d->year = tn == 3  ? 1900 + v
+			          : v < 50 ? 2000 + v
+			                   : 1900 + v;
 			d->have_year = true;
 		}
 	} else if ((m = month_index(t, tn)) >= 0 && !d->have_mon) {
@@ -679,7 +685,7 @@ date_token(const char *t, size_t tn, struct date_parts *d)
 		d->zone = m;
 		d->have_zone = true;
 	} else if (tn == 2 && !strncasecmp(t, "pm", 2) && d->have_time &&
-		   d->hour < 12) {
+	           d->hour < 12) {
 		d->hour += 12;
 	}
 }
@@ -713,7 +719,8 @@ sk_mime_date(const char *s, size_t n, time_t *out)
 			       t.p[i] != '(')
 				i++;
 			/* "15-Jan-2024" (some gateways) splits on '-'. */
-			if (i - st > 5 && memchr(t.p + st + 1, '-', i - st - 1) &&
+			if (i - st > 5 &&
+			    memchr(t.p + st + 1, '-', i - st - 1) &&
 			    t.p[st] != '-' && t.p[st] != '+') {
 				size_t k = st;
 				while (k < i) {
@@ -721,7 +728,8 @@ sk_mime_date(const char *s, size_t n, time_t *out)
 					while (k < i && t.p[k] != '-')
 						k++;
 					if (k > ks)
-						date_token(t.p + ks, k - ks, &d);
+						date_token(t.p + ks, k - ks,
+						           &d);
 					k++;
 				}
 				continue;
@@ -749,7 +757,7 @@ sk_mime_date(const char *s, size_t n, time_t *out)
 
 size_t
 sk_mime_msgids(struct sk_arena *a, const char *s, size_t n, size_t max,
-	       const char ***out)
+               const char ***out)
 {
 	const char **all;
 	size_t cap = 1, count = 0, keep;
@@ -780,7 +788,8 @@ sk_mime_msgids(struct sk_arena *a, const char *s, size_t n, size_t max,
 			st = i;
 			while (i < n && !is_wsp(s[i]))
 				i++;
-			if (i > st && i - st <= 250 && memchr(s + st, '@', i - st))
+			if (i > st && i - st <= 250 &&
+			    memchr(s + st, '@', i - st))
 				all[count++] = clean_addr(a, s + st, i - st);
 		}
 	}
@@ -789,7 +798,8 @@ sk_mime_msgids(struct sk_arena *a, const char *s, size_t n, size_t max,
 		size_t k = 0;
 		for (size_t i = 0; i < count; i++) {
 			bool seen = !all[i][0];
-			for (size_t j = (k > 200 ? k - 200 : 0); j < k && !seen; j++)
+			for (size_t j = (k > 200 ? k - 200 : 0); j < k && !seen;
+			     j++)
 				seen = !strcmp(all[j], all[i]);
 			if (!seen)
 				all[k++] = all[i];
@@ -802,7 +812,8 @@ sk_mime_msgids(struct sk_arena *a, const char *s, size_t n, size_t max,
 		memcpy(res, all, count * sizeof(*res));
 	} else if (max > 0) {
 		res[0] = all[0];
-		memcpy(res + 1, all + count - (max - 1), (max - 1) * sizeof(*res));
+		memcpy(res + 1, all + count - (max - 1),
+		       (max - 1) * sizeof(*res));
 	}
 	free(all);
 	*out = res;
@@ -815,9 +826,9 @@ sk_mime_msgids(struct sk_arena *a, const char *s, size_t n, size_t max,
 #define MAX_SECTIONS 64
 
 struct raw_param {
-	char name[64];	 /* base name, lowercase */
-	int section;	 /* -1 when not a continuation */
-	bool extended;	 /* name ended in '*': charset'lang'%xx */
+	char name[64]; /* base name, lowercase */
+	int section;   /* -1 when not a continuation */
+	bool extended; /* name ended in '*': charset'lang'%xx */
 	const char *value;
 	size_t value_len;
 };
@@ -827,8 +838,8 @@ pct_decode(struct sk_buf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		int h, l;
-		if (s[i] == '%' && i + 2 < n &&
-		    (h = hexval(s[i + 1])) >= 0 && (l = hexval(s[i + 2])) >= 0) {
+		if (s[i] == '%' && i + 2 < n && (h = hexval(s[i + 1])) >= 0 &&
+		    (l = hexval(s[i + 2])) >= 0) {
 			sk_buf_addc(b, (char)(h * 16 + l));
 			i += 2;
 		} else {
@@ -867,7 +878,8 @@ split_param_name(const char *s, size_t n, struct raw_param *p)
 	if (base == 0 || base >= sizeof(p->name))
 		return false;
 	for (size_t i = 0; i < base; i++)
-		p->name[i] = (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
+		p->name[i] =
+		    (char)((s[i] >= 'A' && s[i] <= 'Z') ? s[i] + 32 : s[i]);
 	p->name[base] = '\0';
 	p->section = -1;
 	p->extended = false;
@@ -933,7 +945,7 @@ read_params(struct sk_arena *a, const char *s, size_t n, struct raw_param *ps)
  * the first piece. */
 static const char *
 join_2231(struct sk_arena *a, const struct raw_param *ps, size_t np,
-	  const char *name, unsigned *flags)
+          const char *name, unsigned *flags)
 {
 	const struct raw_param *sec[MAX_SECTIONS] = { 0 };
 	const struct raw_param *single = NULL;
@@ -948,14 +960,15 @@ join_2231(struct sk_arena *a, const struct raw_param *ps, size_t np,
 		if (ps[i].section < 0 && ps[i].extended)
 			single = &ps[i];
 		else if (ps[i].section >= 0 && ps[i].section < MAX_SECTIONS &&
-			 !sec[ps[i].section])
+		         !sec[ps[i].section])
 			sec[ps[i].section] = &ps[i];
 	}
 	if (!single && !sec[0])
 		return NULL;
 	sk_buf_init(&bytes, BIG);
 	for (int k = 0; k < MAX_SECTIONS; k++) {
-		const struct raw_param *p = single ? (k ? NULL : single) : sec[k];
+		const struct raw_param *p =
+		    single ? (k ? NULL : single) : sec[k];
 		const char *v;
 		size_t vn;
 		if (!p)
@@ -965,7 +978,8 @@ join_2231(struct sk_arena *a, const struct raw_param *ps, size_t np,
 		if (p->extended && k == 0) {
 			/* charset'language'value */
 			const char *q1 = memchr(v, '\'', vn), *q2;
-			if (q1 && (q2 = memchr(q1 + 1, '\'', vn - (size_t)(q1 + 1 - v)))) {
+			if (q1 && (q2 = memchr(q1 + 1, '\'',
+			                       vn - (size_t)(q1 + 1 - v)))) {
 				size_t cl = (size_t)(q1 - v);
 				if (cl < sizeof(charset)) {
 					memcpy(charset, v, cl);
@@ -981,7 +995,8 @@ join_2231(struct sk_arena *a, const struct raw_param *ps, size_t np,
 			sk_buf_add(&bytes, v, vn);
 	}
 	if (charset[0])
-		res = sk_mime_text_utf8(a, bytes.p, bytes.len, charset, flags, &rl);
+		res = sk_mime_text_utf8(a, bytes.p, bytes.len, charset, flags,
+		                        &rl);
 	else
 		res = sk_mime_decode_words(a, bytes.p, bytes.len, flags);
 	sk_buf_release(&bytes);
@@ -990,7 +1005,7 @@ join_2231(struct sk_arena *a, const struct raw_param *ps, size_t np,
 
 void
 sk_mime_field_parse(struct sk_arena *a, const char *s, size_t n,
-		    unsigned *flags, struct sk_mime_field *out)
+                    unsigned *flags, struct sk_mime_field *out)
 {
 	struct raw_param *ps = sk_xcalloc(MAX_PARAMS, sizeof(*ps));
 	const char *semi = memchr(s, ';', n);
@@ -1027,10 +1042,10 @@ sk_mime_field_parse(struct sk_arena *a, const char *s, size_t n,
 		/* A boundary is compared byte for byte: no decoding. */
 		if (!p->value && !strcmp(p->name, "boundary"))
 			p->value = sk_utf8_sanitize(a, ps[i].value,
-						    ps[i].value_len, NULL);
+			                            ps[i].value_len, NULL);
 		else if (!p->value)
 			p->value = sk_mime_decode_words(a, ps[i].value,
-							ps[i].value_len, flags);
+			                                ps[i].value_len, flags);
 	}
 	free(ps);
 }

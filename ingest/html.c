@@ -30,7 +30,8 @@ meta_charset(const char *s, size_t n, char out[64])
 				lt = s + b - 1;
 			else if (s[b - 1] == '>')
 				break;
-		if (!lt || (size_t)(s + lim - lt) < 5 || strncasecmp(lt, "<meta", 5))
+		if (!lt || (size_t)(s + lim - lt) < 5 ||
+		    strncasecmp(lt, "<meta", 5))
 			continue;
 		j = i + 7;
 		while (j < lim && (s[j] == ' ' || s[j] == '\t'))
@@ -42,7 +43,7 @@ meta_charset(const char *s, size_t n, char out[64])
 			j++;
 		while (j < lim && k < 63 &&
 		       (strchr("-_.:", s[j]) || (s[j] >= '0' && s[j] <= '9') ||
-			((s[j] | 0x20) >= 'a' && (s[j] | 0x20) <= 'z')))
+		        ((s[j] | 0x20) >= 'a' && (s[j] | 0x20) <= 'z')))
 			out[k++] = s[j++];
 		out[k] = '\0';
 		return k > 0;
@@ -56,11 +57,11 @@ struct out {
 	struct sk_buf b;
 	size_t max;
 	bool cut;
-	int pending_nl;	   /* line breaks owed before the next text */
+	int pending_nl; /* line breaks owed before the next text */
 	bool pending_space;
-	bool bullet;	   /* "- " owed at the next text (in <li>) */
-	int pre;	   /* inside <pre> */
-	int quote;	   /* <blockquote> depth: lines get "> " */
+	bool bullet;         /* "- " owed at the next text (in <li>) */
+	int pre;             /* inside <pre> */
+	int quote;           /* <blockquote> depth: lines get "> " */
 	const xmlNode *link; /* the <a> whose text is being written */
 	const char *href;
 	size_t link_start;
@@ -94,7 +95,8 @@ before_text(struct out *o)
 		}
 		o->pending_space = false;
 	}
-	if (o->pending_nl > 0 || o->b.len == 0 || o->b.p[o->b.len - 1] == '\n') {
+	if (o->pending_nl > 0 || o->b.len == 0 ||
+	    o->b.p[o->b.len - 1] == '\n') {
 		for (int i = 0; i < o->quote && i < 20; i++)
 			emit(o, "> ", 2);
 		o->pending_space = false;
@@ -126,7 +128,7 @@ text_node(struct out *o, const char *s, size_t n)
 		unsigned char c = (unsigned char)s[i];
 		size_t len = 1;
 		bool ws = c == ' ' || c == '\t' || c == '\r' || c == '\n' ||
-			  c == '\f';
+		          c == '\f';
 		if (c == 0xC2 && i + 1 < n && (unsigned char)s[i + 1] == 0xA0) {
 			ws = true; /* &nbsp; */
 			len = 2;
@@ -142,7 +144,7 @@ text_node(struct out *o, const char *s, size_t n)
 			size_t j = i;
 			while (j < n && (unsigned char)s[j] > ' ' &&
 			       !((unsigned char)s[j] == 0xC2 && j + 1 < n &&
-				 (unsigned char)s[j + 1] == 0xA0))
+			         (unsigned char)s[j + 1] == 0xA0))
 				j++;
 			before_text(o);
 			emit(o, s + i, j - i);
@@ -167,17 +169,19 @@ name_in(const xmlNode *n, const char *const *names, size_t k)
 	return false;
 }
 
-static const char *const skipped[] = { "script", "style", "head", "title",
-				       "noscript", "template", "object",
-				       "iframe", "svg", "select" };
-static const char *const paragraphs[] = { "p", "h1", "h2", "h3", "h4",
-					  "h5", "h6", "table", "ul", "ol",
-					  "pre", "blockquote", "hr", "dl",
-					  "address", "form", "fieldset" };
-static const char *const lines[] = { "div", "li", "tr", "dd", "dt",
-				     "section", "article", "header",
-				     "footer", "nav", "aside", "center",
-				     "caption", "main", "figure", "body" };
+static const char *const skipped[] = { "script", "style",    "head",
+	                               "title",  "noscript", "template",
+	                               "object", "iframe",   "svg",
+	                               "select" };
+static const char *const paragraphs[] = {
+	"p",  "h1",    "h2",      "h3",   "h4",      "h5",
+	"h6", "table", "ul",      "ol",   "pre",     "blockquote",
+	"hr", "dl",    "address", "form", "fieldset"
+};
+static const char *const lines[] = { "div",     "li",      "tr",      "dd",
+	                             "dt",      "section", "article", "header",
+	                             "footer",  "nav",     "aside",   "center",
+	                             "caption", "main",    "figure",  "body" };
 
 /* A link target worth showing next to its text. */
 static const char *
@@ -228,7 +232,7 @@ enter(struct out *o, const xmlNode *n)
 	if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
 		if (n->content)
 			text_node(o, (const char *)n->content,
-				  strlen((const char *)n->content));
+			          strlen((const char *)n->content));
 		return false;
 	}
 	if (n->type != XML_ELEMENT_NODE)
@@ -272,7 +276,8 @@ leave(struct out *o, const xmlNode *n)
 		return;
 	if (n == o->link) {
 		size_t tn = o->b.len - o->link_start;
-		if (tn > 0 && !same_target(o->b.p + o->link_start, tn, o->href)) {
+		if (tn > 0 &&
+		    !same_target(o->b.p + o->link_start, tn, o->href)) {
 			emit(o, " (", 2);
 			emit(o, o->href, strlen(o->href));
 			emit(o, ")", 1);
@@ -320,8 +325,8 @@ walk(struct out *o, xmlNode *root)
 
 char *
 sk_mime_html_text(struct sk_arena *a, const char *s, size_t n,
-		  const char *label, size_t max, unsigned *flags,
-		  size_t *len_out)
+                  const char *label, size_t max, unsigned *flags,
+                  size_t *len_out)
 {
 	char meta[64];
 	char *utf8, *res;
@@ -335,8 +340,8 @@ sk_mime_html_text(struct sk_arena *a, const char *s, size_t n,
 	if (ul > INT_MAX)
 		ul = sk_utf8_clip(utf8, ul, INT_MAX);
 	doc = htmlReadMemory(utf8, (int)ul, NULL, "UTF-8",
-			     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-				     HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+	                     HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
+	                         HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
 	sk_buf_init(&o.b, max + 64);
 	if (doc) {
 		walk(&o, (xmlNode *)doc);

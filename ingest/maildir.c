@@ -55,7 +55,8 @@ set_add(struct name_set *set, const char *name)
 		bigger.slot = sk_xcalloc(bigger.cap, sizeof(char *));
 		for (size_t i = 0; i < set->cap; i++)
 			if (set->slot[i])
-				set_add(&bigger, set->slot[i]), free(set->slot[i]);
+				set_add(&bigger, set->slot[i]),
+				    free(set->slot[i]);
 		free(set->slot);
 		*set = bigger;
 	}
@@ -83,7 +84,7 @@ struct md {
 	const char *root;
 	int64_t source_id;
 	struct name_set seen;
-	int ifd; /* inotify, or -1 */
+	int ifd;        /* inotify, or -1 */
 	char **wd_path; /* watch descriptor -> directory */
 	size_t n_wd;
 };
@@ -91,8 +92,8 @@ struct md {
 /* Read a message file, at most limits.message_bytes of it. ENOENT is not
  * an error: the MUA moved the file (the move shows up on its own). */
 static enum sk_status
-read_message(const char *path, size_t max, char **out, size_t *len,
-	     bool *cut, struct sk_err *err)
+read_message(const char *path, size_t max, char **out, size_t *len, bool *cut,
+             struct sk_err *err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	struct stat st;
@@ -101,9 +102,10 @@ read_message(const char *path, size_t max, char **out, size_t *len,
 
 	*cut = false;
 	if (fd < 0)
-		return errno == ENOENT ? SK_ENOTFOUND :
-					 sk_err_set(err, SK_EIO, "cannot open '%s': %s",
-						    path, strerror(errno));
+		return errno == ENOENT
+		           ? SK_ENOTFOUND
+		           : sk_err_set(err, SK_EIO, "cannot open '%s': %s",
+		                        path, strerror(errno));
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
 		return SK_ENOTFOUND;
@@ -117,8 +119,8 @@ read_message(const char *path, size_t max, char **out, size_t *len,
 		if (r < 0) {
 			free(buf);
 			close(fd);
-			return sk_err_set(err, SK_EIO, "cannot read '%s': %s", path,
-					  strerror(errno));
+			return sk_err_set(err, SK_EIO, "cannot read '%s': %s",
+			                  path, strerror(errno));
 		}
 		if (r == 0)
 			break;
@@ -144,9 +146,13 @@ is_mail_dir(const char *dir)
 static bool
 is_state_file(const char *name)
 {
-	static const char *const prefixes[] = { "dovecot", "courier", "maildirfolder",
-						"subscriptions", "maildirsize",
-						".", "tmp" };
+	static const char *const prefixes[] = { "dovecot",
+		                                "courier",
+		                                "maildirfolder",
+		                                "subscriptions",
+		                                "maildirsize",
+		                                ".",
+		                                "tmp" };
 	for (size_t i = 0; i < SK_ARRAY_SIZE(prefixes); i++)
 		if (sk_starts_with(name, prefixes[i]))
 			return true;
@@ -181,7 +187,7 @@ looks_like_message(const char *path)
  * Unique names are unique within a folder only. */
 static bool
 record_name(const struct md *md, const char *dir, const char *uniq,
-	    char out[PATH_MAX])
+            char out[PATH_MAX])
 {
 	size_t rl = strlen(md->root);
 	const char *rel = dir + rl;
@@ -212,7 +218,8 @@ take_file(struct md *md, const char *dir, const char *name, struct sk_err *err)
 
 	if (name[0] == '.' || ul == 0 || ul > NAME_MAX)
 		return SK_OK;
-	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path))
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) >=
+	    (int)sizeof(path))
 		return SK_OK;
 	if (!is_mail_dir(dir) &&
 	    (is_state_file(name) || !looks_like_message(path)))
@@ -223,10 +230,10 @@ take_file(struct md *md, const char *dir, const char *name, struct sk_err *err)
 		return SK_OK;
 	set_add(&md->seen, rec);
 	if (sk_index_source_file_done(sk_ingest_index(md->ing), md->source_id,
-				      rec))
+	                              rec))
 		return SK_OK;
 	rc = read_message(path, sk_ingest_limits(md->ing)->message_bytes, &raw,
-			  &len, &cut, err);
+	                  &len, &cut, err);
 	if (rc == SK_ENOTFOUND)
 		return SK_OK;
 	if (rc)
@@ -250,8 +257,8 @@ watch_dir(struct md *md, const char *dir)
 	if (md->ifd < 0)
 		return;
 	wd = inotify_add_watch(md->ifd, dir,
-			       IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE |
-				       IN_ONLYDIR);
+	                       IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE |
+	                           IN_ONLYDIR);
 	if (wd < 0) {
 		sk_log(SK_LOG_WARNING, "cannot watch '%s': %s", dir,
 		       strerror(errno));
@@ -260,7 +267,8 @@ watch_dir(struct md *md, const char *dir)
 	if ((size_t)wd >= md->n_wd) {
 		size_t n = (size_t)wd + 64;
 		md->wd_path = sk_xrealloc(md->wd_path, n * sizeof(char *));
-		memset(md->wd_path + md->n_wd, 0, (n - md->n_wd) * sizeof(char *));
+		memset(md->wd_path + md->n_wd, 0,
+		       (n - md->n_wd) * sizeof(char *));
 		md->n_wd = n;
 	}
 	free(md->wd_path[wd]);
@@ -279,7 +287,7 @@ scan(struct md *md, const char *root, struct sk_err *err)
 
 	sk_xgrow((void **)&stack, &cap, 1, sizeof(char *));
 	stack[n++] = sk_xstrdup(root);
-	while (n > 0 && !rc) {
+	while (n > 0 && !rc && !sk_ingest_stopping()) {
 		char *dir = stack[--n];
 		DIR *d = opendir(dir);
 		struct dirent *de;
@@ -288,16 +296,18 @@ scan(struct md *md, const char *root, struct sk_err *err)
 
 		if (!d) {
 			if (errno != ENOENT)
-				sk_log(SK_LOG_WARNING, "cannot read '%s': %s", dir,
-				       strerror(errno));
+				sk_log(SK_LOG_WARNING, "cannot read '%s': %s",
+				       dir, strerror(errno));
 			free(dir);
 			continue;
 		}
 		watch_dir(md, dir);
 		while ((de = readdir(d))) {
-			if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			if (!strcmp(de->d_name, ".") ||
+			    !strcmp(de->d_name, ".."))
 				continue;
-			sk_xgrow((void **)&names, &ncap, nn + 1, sizeof(char *));
+			sk_xgrow((void **)&names, &ncap, nn + 1,
+			         sizeof(char *));
 			names[nn++] = sk_xstrdup(de->d_name);
 		}
 		closedir(d);
@@ -305,11 +315,12 @@ scan(struct md *md, const char *root, struct sk_err *err)
 			qsort(names, nn, sizeof(char *), cmp_names);
 		/* Files first, then subdirectories (pushed in reverse so they
 		 * pop in order). */
-		for (size_t i = 0; i < nn && !rc; i++) {
+		for (size_t i = 0; i < nn && !rc && !sk_ingest_stopping();
+		     i++) {
 			char path[PATH_MAX];
 			struct stat st;
-			if (snprintf(path, sizeof(path), "%s/%s", dir, names[i]) >=
-				    (int)sizeof(path) ||
+			if (snprintf(path, sizeof(path), "%s/%s", dir,
+			             names[i]) >= (int)sizeof(path) ||
 			    lstat(path, &st) < 0)
 				continue;
 			if (S_ISREG(st.st_mode))
@@ -321,7 +332,7 @@ scan(struct md *md, const char *root, struct sk_err *err)
 			if (!strcmp(names[i - 1], "tmp") ||
 			    !strcmp(names[i - 1], ".notmuch") ||
 			    snprintf(path, sizeof(path), "%s/%s", dir,
-				     names[i - 1]) >= (int)sizeof(path) ||
+			             names[i - 1]) >= (int)sizeof(path) ||
 			    lstat(path, &st) < 0 || !S_ISDIR(st.st_mode))
 				continue;
 			sk_xgrow((void **)&stack, &cap, n + 1, sizeof(char *));
@@ -343,7 +354,8 @@ scan(struct md *md, const char *root, struct sk_err *err)
 static enum sk_status
 drain_events(struct md *md, const char *root, bool *any, struct sk_err *err)
 {
-	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[16384]
+	    __attribute__((aligned(__alignof__(struct inotify_event))));
 	enum sk_status rc = SK_OK;
 
 	for (;;) {
@@ -354,9 +366,10 @@ drain_events(struct md *md, const char *root, bool *any, struct sk_err *err)
 			return rc;
 		for (char *p = buf; p < buf + r && !rc;) {
 			const struct inotify_event *ev = (const void *)p;
-			const char *dir = ev->wd >= 0 && (size_t)ev->wd < md->n_wd ?
-						  md->wd_path[ev->wd] :
-						  NULL;
+			const char *dir =
+			    ev->wd >= 0 && (size_t)ev->wd < md->n_wd
+			        ? md->wd_path[ev->wd]
+			        : NULL;
 			p += sizeof(*ev) + ev->len;
 			*any = true;
 			if (ev->mask & IN_Q_OVERFLOW) {
@@ -367,7 +380,7 @@ drain_events(struct md *md, const char *root, bool *any, struct sk_err *err)
 				char path[PATH_MAX];
 				if (strcmp(ev->name, "tmp") &&
 				    snprintf(path, sizeof(path), "%s/%s", dir,
-					     ev->name) < (int)sizeof(path))
+				             ev->name) < (int)sizeof(path))
 					rc = scan(md, path, err);
 			} else if (ev->mask & (IN_MOVED_TO | IN_CLOSE_WRITE)) {
 				rc = take_file(md, dir, ev->name, err);
@@ -386,7 +399,7 @@ watch_loop(struct md *md, const char *root, struct sk_err *err)
 		bool any = false;
 		if (poll(&pfd, 1, 500) < 0 && errno != EINTR)
 			return sk_err_set(err, SK_EIO, "poll failed: %s",
-					  strerror(errno));
+			                  strerror(errno));
 		if (pfd.revents & POLLIN)
 			rc = drain_events(md, root, &any, err);
 		/* Mail that arrived is stored and committed before we sleep
@@ -401,7 +414,7 @@ watch_loop(struct md *md, const char *root, struct sk_err *err)
 
 enum sk_status
 sk_ingest_maildir(struct sk_ingest *ing, const char *dir, bool watch,
-		  struct sk_err *err)
+                  struct sk_err *err)
 {
 	char root[PATH_MAX];
 	struct sk_source_state st;
@@ -411,7 +424,8 @@ sk_ingest_maildir(struct sk_ingest *ing, const char *dir, bool watch,
 
 	if (!realpath(dir, root) || stat(root, &sb) < 0 || !S_ISDIR(sb.st_mode))
 		return sk_err_set(err, SK_ENOTFOUND, "no Maildir at '%s'", dir);
-	rc = sk_index_source_get(sk_ingest_index(ing), "maildir", root, &st, err);
+	rc = sk_index_source_get(sk_ingest_index(ing), "maildir", root, &st,
+	                         err);
 	if (rc)
 		return rc;
 	md.source_id = st.id;
@@ -421,7 +435,7 @@ sk_ingest_maildir(struct sk_ingest *ing, const char *dir, bool watch,
 		md.ifd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 		if (md.ifd < 0)
 			return sk_err_set(err, SK_EIO, "cannot watch '%s': %s",
-					  root, strerror(errno));
+			                  root, strerror(errno));
 	}
 	rc = scan(&md, root, err);
 	if (!rc)

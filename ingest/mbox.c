@@ -34,9 +34,9 @@ looks_like_separator(const char *s, size_t n)
 	for (size_t i = 5; i < len; i++) {
 		if (s[i] == ':')
 			colon = true;
-		digits = (s[i] >= '0' && s[i] <= '9') ? digits + 1 :
-			 digits >= 4			? digits :
-							  0;
+		digits = (s[i] >= '0' && s[i] <= '9') ? digits + 1
+		         : digits >= 4                ? digits
+		                                      : 0;
 	}
 	return colon && digits >= 4;
 }
@@ -52,7 +52,8 @@ is_separator(const char *map, size_t size, size_t off)
 	    (map[off - 2] == '\n' ||
 	     (off >= 3 && map[off - 2] == '\r' && map[off - 3] == '\n')))
 		return true;
-	return map[off - 1] == '\n' && looks_like_separator(map + off, size - off);
+	return map[off - 1] == '\n' &&
+	       looks_like_separator(map + off, size - off);
 }
 
 /* Offset of the separator after from, or size. */
@@ -76,7 +77,7 @@ next_separator(const char *map, size_t size, size_t from)
  * max bytes. */
 static char *
 unescape(const char *s, size_t n, bool rd, size_t max, size_t *len_out,
-	 bool *cut)
+         bool *cut)
 {
 	char *out = sk_xmalloc((n < max ? n : max) + 1), *o = out;
 	size_t room = n < max ? n : max;
@@ -120,7 +121,7 @@ sk_ingest_mbox(struct sk_ingest *ing, const char *path, struct sk_err *err)
 		if (fd >= 0)
 			close(fd);
 		return sk_err_set(err, SK_EIO, "cannot read '%s': %s", path,
-				  strerror(errno ? errno : EINVAL));
+		                  strerror(errno ? errno : EINVAL));
 	}
 	rc = sk_index_source_get(sk_ingest_index(ing), "mbox", real, &st, err);
 	size = (size_t)sb.st_size;
@@ -132,13 +133,13 @@ sk_ingest_mbox(struct sk_ingest *ing, const char *path, struct sk_err *err)
 	close(fd);
 	if (map == MAP_FAILED)
 		return sk_err_set(err, SK_EIO, "cannot map '%s': %s", path,
-				  strerror(errno));
+		                  strerror(errno));
 	madvise((void *)map, size, MADV_SEQUENTIAL);
 	if (!is_separator(map, size, 0)) {
 		munmap((void *)map, size);
-		return sk_err_set(err, SK_EPARSE,
-				  "'%s' is not an mbox (no \"From \" line first)",
-				  path);
+		return sk_err_set(
+		    err, SK_EPARSE,
+		    "'%s' is not an mbox (no \"From \" line first)", path);
 	}
 	rd = size >= 13 && !memcmp(map, "From mboxrd@z", 13);
 	off = (size_t)st.mbox_offset;
@@ -164,11 +165,12 @@ sk_ingest_mbox(struct sk_ingest *ing, const char *path, struct sk_err *err)
 			if (end - 1 > start && map[end - 2] == '\n')
 				end--;
 			else if (end - 2 > start && map[end - 2] == '\r' &&
-				 map[end - 3] == '\n')
+			         map[end - 3] == '\n')
 				end -= 2;
 		}
-		raw = unescape(map + start, end - start, rd,
-			       sk_ingest_limits(ing)->message_bytes, &len, &cut);
+		raw =
+		    unescape(map + start, end - start, rd,
+		             sk_ingest_limits(ing)->message_bytes, &len, &cut);
 		if (sk_str_trim(raw, len).n == 0) { /* "From " lines only */
 			free(raw);
 			off = next;

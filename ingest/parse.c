@@ -55,10 +55,17 @@ add_body(struct pctx *c, const char *s, size_t n)
 
 	if (t.n == 0)
 		return;
-	if (c->body.len > 0)
+	room = c->lim.body_text_bytes > c->body.len
+	           ? c->lim.body_text_bytes - c->body.len
+	           : 0;
+	if (c->body.len > 0) {
+		if (room <= 2) {
+			c->flags |= SK_MSG_TRUNCATED;
+			return;
+		}
 		sk_buf_add(&c->body, "\n\n", 2);
-	room = c->lim.body_text_bytes > c->body.len ?
-		       c->lim.body_text_bytes - c->body.len : 0;
+		room -= 2;
+	}
 	/* Keep leading indentation (quotes, code); drop trailing space. */
 	n = (size_t)(t.p + t.n - s);
 	while (n > 0 && (s[0] == '\n' || s[0] == '\r'))
@@ -70,7 +77,8 @@ add_body(struct pctx *c, const char *s, size_t n)
 	sk_buf_add(&c->body, s, n);
 }
 
-/* ---- the envelope ---------------------------------------------------------- */
+/* ---- the envelope ----------------------------------------------------------
+ */
 
 static char *
 header_text(struct pctx *c, const struct sk_mime_headers *hs, const char *name)
@@ -120,7 +128,8 @@ address_list(struct pctx *c, const struct sk_mime_headers *hs, const char *name)
 		} else if (ad[i].name[0] && ad[i].addr[0])
 			sk_buf_addf(&b, "%s <%s>", ad[i].name, ad[i].addr);
 		else
-			sk_buf_adds(&b, ad[i].addr[0] ? ad[i].addr : ad[i].name);
+			sk_buf_adds(&b,
+			            ad[i].addr[0] ? ad[i].addr : ad[i].name);
 	}
 	if (sk_buf_status(&b))
 		c->flags |= SK_MSG_TRUNCATED;
@@ -144,7 +153,7 @@ set_from(struct pctx *c, const struct sk_mime_headers *hs)
 			continue;
 		c->m->from_name = clip(c, (char *)ad[0].name, NAME_MAX_BYTES);
 		c->m->from_addr = sk_ascii_lower(
-			clip(c, sk_arena_strdup(c->a, ad[0].addr), NAME_MAX_BYTES));
+		    clip(c, sk_arena_strdup(c->a, ad[0].addr), NAME_MAX_BYTES));
 		return;
 	}
 }
@@ -161,8 +170,8 @@ list_id(struct pctx *c, const struct sk_mime_headers *hs)
 		return NULL;
 	lt = memchr(v, '<', n);
 	gt = lt ? memchr(lt, '>', n - (size_t)(lt - v)) : NULL;
-	t = lt && gt ? sk_str_trim(lt + 1, (size_t)(gt - lt - 1)) :
-		       sk_str_trim(v, n);
+	t = lt && gt ? sk_str_trim(lt + 1, (size_t)(gt - lt - 1))
+	             : sk_str_trim(v, n);
 	if (t.n == 0 || t.n > 250)
 		return NULL;
 	return sk_utf8_sanitize(c->a, t.p, t.n, NULL);
@@ -170,10 +179,10 @@ list_id(struct pctx *c, const struct sk_mime_headers *hs)
 
 char *
 sk_mime_synthetic_id(struct sk_arena *a, const char *raw, size_t len,
-		     const struct sk_mime_headers *hs)
+                     const struct sk_mime_headers *hs)
 {
 	static const char *const fields[] = { "From", "To", "Cc", "Date",
-					      "Subject" };
+		                              "Subject" };
 	unsigned char h[crypto_hash_sha256_BYTES];
 	crypto_hash_sha256_state st;
 	char hex[2 * sizeof(h) + 1];
@@ -185,16 +194,16 @@ sk_mime_synthetic_id(struct sk_arena *a, const char *raw, size_t len,
 		size_t n;
 		char *v = sk_mime_header_get(a, hs, fields[i], &n);
 		crypto_hash_sha256_update(&st, (const unsigned char *)fields[i],
-					  strlen(fields[i]));
+		                          strlen(fields[i]));
 		crypto_hash_sha256_update(&st, (const unsigned char *)":", 1);
 		if (v)
 			crypto_hash_sha256_update(&st, (const unsigned char *)v,
-						  n);
+			                          n);
 		crypto_hash_sha256_update(&st, (const unsigned char *)"\n", 1);
 	}
 	if (hs->end < len)
-		crypto_hash_sha256_update(&st, (const unsigned char *)raw + hs->end,
-					  len - hs->end);
+		crypto_hash_sha256_update(
+		    &st, (const unsigned char *)raw + hs->end, len - hs->end);
 	crypto_hash_sha256_final(&st, h);
 	sodium_bin2hex(hex, sizeof(hex), h, sizeof(h));
 	return sk_arena_printf(a, "sha256-%s@skarbnica.invalid", hex);
@@ -203,7 +212,7 @@ sk_mime_synthetic_id(struct sk_arena *a, const char *raw, size_t len,
 /* Everything the top-level header says. */
 static void
 envelope(struct pctx *c, const struct sk_mime_headers *hs, const char *raw,
-	 size_t len)
+         size_t len)
 {
 	struct sk_message *m = c->m;
 	const char **ids;
@@ -228,15 +237,17 @@ envelope(struct pctx *c, const struct sk_mime_headers *hs, const char *raw,
 		t = time(NULL);
 	m->date = t;
 	v = sk_mime_header_get(c->a, hs, "In-Reply-To", &n);
-	m->in_reply_to = v && sk_mime_msgids(c->a, v, n, 1, &ids) == 1 ? ids[0] :
-								      NULL;
+	m->in_reply_to =
+	    v && sk_mime_msgids(c->a, v, n, 1, &ids) == 1 ? ids[0] : NULL;
 	v = sk_mime_header_get(c->a, hs, "References", &n);
-	m->n_references = v ? sk_mime_msgids(c->a, v, n, MAX_REFERENCES, &ids) : 0;
+	m->n_references =
+	    v ? sk_mime_msgids(c->a, v, n, MAX_REFERENCES, &ids) : 0;
 	m->references = m->n_references ? ids : NULL;
 	m->list_id = list_id(c, hs);
 }
 
-/* ---- text of parts ---------------------------------------------------------- */
+/* ---- text of parts ----------------------------------------------------------
+ */
 
 /* RFC 3676 format=flowed: a line ending in a space continues on the next
  * one (same quote depth); a leading space is stuffing. */
@@ -298,16 +309,16 @@ decode_part(struct pctx *c, const struct mailmime_data *d, size_t *len_out)
 	int r;
 
 	*len_out = 0;
-	if (!d || d->dt_type != MAILMIME_DATA_TEXT || !d->dt_data.dt_text.dt_data)
+	if (!d || d->dt_type != MAILMIME_DATA_TEXT ||
+	    !d->dt_data.dt_text.dt_data)
 		return sk_arena_strdup(c->a, "");
-	r = mailmime_part_parse(d->dt_data.dt_text.dt_data,
-				d->dt_data.dt_text.dt_length, &idx,
-				d->dt_encoded ? d->dt_encoding :
-						MAILMIME_MECHANISM_8BIT,
-				&dec, &dl);
+	r = mailmime_part_parse(
+	    d->dt_data.dt_text.dt_data, d->dt_data.dt_text.dt_length, &idx,
+	    d->dt_encoded ? d->dt_encoding : MAILMIME_MECHANISM_8BIT, &dec,
+	    &dl);
 	if (r != MAILIMF_NO_ERROR || !dec) {
 		res = sk_arena_memdup(c->a, d->dt_data.dt_text.dt_data,
-				      d->dt_data.dt_text.dt_length + 1);
+		                      d->dt_data.dt_text.dt_length + 1);
 		res[d->dt_data.dt_text.dt_length] = '\0';
 		*len_out = d->dt_data.dt_text.dt_length;
 		return res;
@@ -323,9 +334,9 @@ decode_part(struct pctx *c, const struct mailmime_data *d, size_t *len_out)
 static const char *
 body_start(const struct mailmime *x)
 {
-	return x->mm_body && x->mm_body->dt_type == MAILMIME_DATA_TEXT ?
-		       x->mm_body->dt_data.dt_text.dt_data :
-		       NULL;
+	return x->mm_body && x->mm_body->dt_type == MAILMIME_DATA_TEXT
+	           ? x->mm_body->dt_data.dt_text.dt_data
+	           : NULL;
 }
 
 /* What one part's own header says. */
@@ -339,7 +350,7 @@ struct part {
 
 static void
 read_part(struct pctx *c, const struct mailmime *x, const char *hdr,
-	  bool digest_child, struct part *p)
+          bool digest_child, struct part *p)
 {
 	const char *bs = body_start(x);
 	size_t n;
@@ -348,7 +359,7 @@ read_part(struct pctx *c, const struct mailmime *x, const char *hdr,
 	memset(p, 0, sizeof(*p));
 	if (hdr && bs && bs >= hdr)
 		sk_mime_headers_parse(c->a, hdr, (size_t)(bs - hdr),
-				      c->lim.header_bytes, &p->hs);
+		                      c->lim.header_bytes, &p->hs);
 	v = sk_mime_header_get(c->a, &p->hs, "Content-Type", &n);
 	if (v)
 		sk_mime_field_parse(c->a, v, n, &c->flags, &p->ct);
@@ -373,28 +384,42 @@ static bool
 is_body_text(const struct part *p)
 {
 	return !p->attachment && !p->filename &&
-	       (!strcmp(p->type, "text/plain") || !strcmp(p->type, "text/html"));
+	       (!strcmp(p->type, "text/plain") ||
+	        !strcmp(p->type, "text/html"));
 }
 
 static void
 add_text_part(struct pctx *c, const struct part *p, const char *dec, size_t n)
 {
 	const char *charset = sk_mime_field_param(&p->ct, "charset");
-	size_t room = c->lim.body_text_bytes > c->body.len ?
-			      c->lim.body_text_bytes - c->body.len : 0;
+	size_t room = c->lim.body_text_bytes > c->body.len
+	                  ? c->lim.body_text_bytes - c->body.len
+	                  : 0;
 	size_t tl;
 	char *t;
 
 	if (!strcmp(p->type, "text/html")) {
-		t = sk_mime_html_text(c->a, dec, n, charset, room, &c->flags, &tl);
+		/* Markup is bulky, but a part far beyond the body limit is
+		 * not read to its end. */
+		size_t cap = room * 4 + (1u << 20);
+		if (n > cap) {
+			n = cap;
+			c->flags |= SK_MSG_TRUNCATED;
+		}
+		t = sk_mime_html_text(c->a, dec, n, charset, room, &c->flags,
+		                      &tl);
 		c->body_html = true;
 	} else {
+		/* Every byte makes at least one of UTF-8, so room plus a
+		 * character's worth is all that can show (add_body cuts). */
+		if (n > room + 4)
+			n = room + 4;
 		const char *fmt = sk_mime_field_param(&p->ct, "format");
 		const char *delsp = sk_mime_field_param(&p->ct, "delsp");
 		t = sk_mime_text_utf8(c->a, dec, n, charset, &c->flags, &tl);
 		if (fmt && !strcasecmp(fmt, "flowed"))
-			t = unflow(c->a, t, tl, delsp && !strcasecmp(delsp, "yes"),
-				   &tl);
+			t = unflow(c->a, t, tl,
+			           delsp && !strcasecmp(delsp, "yes"), &tl);
 		c->body_plain = true;
 	}
 	add_body(c, t, tl);
@@ -408,7 +433,7 @@ add_attachment(struct pctx *c, const struct part *p, const char *dec, size_t n)
 
 	if (c->n_atts == c->cap_atts)
 		sk_xgrow((void **)&c->atts, &c->cap_atts, c->n_atts + 1,
-			 sizeof(*c->atts));
+		         sizeof(*c->atts));
 	att = &c->atts[c->n_atts++];
 	memset(att, 0, sizeof(*att));
 	att->filename = p->filename ? clip(c, (char *)p->filename, 255) : "";
@@ -418,8 +443,8 @@ add_attachment(struct pctx *c, const struct part *p, const char *dec, size_t n)
 		att->size = 0;
 		att->extract_status = "skipped";
 		att->extract_error = sk_arena_printf(
-			c->a, "attachment of %zu bytes is over the limit of %llu",
-			n, (unsigned long long)c->lim.attachment_bytes);
+		    c->a, "attachment of %zu bytes is over the limit of %llu",
+		    n, (unsigned long long)c->lim.attachment_bytes);
 		c->flags |= SK_MSG_TRUNCATED;
 		return;
 	}
@@ -441,8 +466,8 @@ boundary_present(const struct mailmime *x, const char *b)
 		return true; /* libetpan found one; trust it */
 	bl = strlen(b);
 	for (size_t i = 0; i + 2 + bl <= n; i++) {
-		if ((i == 0 || s[i - 1] == '\n') && s[i] == '-' && s[i + 1] == '-' &&
-		    !memcmp(s + i + 2, b, bl))
+		if ((i == 0 || s[i - 1] == '\n') && s[i] == '-' &&
+		    s[i + 1] == '-' && !memcmp(s + i + 2, b, bl))
 			return true;
 		const char *nl = memchr(s + i, '\n', n - i);
 		if (!nl)
@@ -452,13 +477,15 @@ boundary_present(const struct mailmime *x, const char *b)
 	return false;
 }
 
-/* ---- the walk ------------------------------------------------------------------ */
+/* ---- the walk
+ * ------------------------------------------------------------------ */
 
 struct frame {
 	struct mailmime *x;
 	const char *hdr; /* where this node's own header starts */
 	size_t depth;
 	bool digest_child;
+	bool files_only; /* an alternative we do not read: attachments only */
 };
 
 struct stack {
@@ -468,11 +495,12 @@ struct stack {
 
 static void
 push(struct stack *st, struct mailmime *x, const char *hdr, size_t depth,
-     bool digest_child)
+     bool digest_child, bool files_only)
 {
 	if (st->n == st->cap)
 		sk_xgrow((void **)&st->f, &st->cap, st->n + 1, sizeof(*st->f));
-	st->f[st->n++] = (struct frame){ x, hdr, depth, digest_child };
+	st->f[st->n++] =
+	    (struct frame){ x, hdr, depth, digest_child, files_only };
 }
 
 /* True when a text part holds nothing but white space. */
@@ -529,8 +557,8 @@ forward_summary(struct pctx *c, const char *hdr, const char *end)
 
 	if (!hdr || !end || end < hdr)
 		return;
-	sk_mime_headers_parse(c->a, hdr, (size_t)(end - hdr), c->lim.header_bytes,
-			      &hs);
+	sk_mime_headers_parse(c->a, hdr, (size_t)(end - hdr),
+	                      c->lim.header_bytes, &hs);
 	sk_buf_init(&b, 16384);
 	sk_buf_adds(&b, "---------- Wiadomość przekazana ----------\n");
 	for (size_t i = 0; i < SK_ARRAY_SIZE(f); i++) {
@@ -542,6 +570,29 @@ forward_summary(struct pctx *c, const char *hdr, const char *end)
 	sk_buf_release(&b);
 }
 
+/* PGP and S/MIME signatures are not documents anyone attached: keeping
+ * them would make every signed message "have an attachment". */
+static bool
+is_signature(const struct part *p)
+{
+	return !strcmp(p->type, "application/pgp-signature") ||
+	       !strcmp(p->type, "application/pkcs7-signature") ||
+	       !strcmp(p->type, "application/x-pkcs7-signature");
+}
+
+/* In an alternative we do not read: a file someone attached, not the
+ * alternative's own text or its inline pictures. */
+static bool
+wanted_file(const struct part *p)
+{
+	if (!strcmp(p->type, "message/rfc822") ||
+	    !strncmp(p->type, "multipart/", 10))
+		return true; /* look inside */
+	if (p->attachment)
+		return true;
+	return p->filename && strncmp(p->type, "image/", 6) && !is_body_text(p);
+}
+
 /* A single part: body text, a message to read, or an attachment. */
 static void
 leaf(struct pctx *c, struct stack *st, const struct frame *f)
@@ -551,21 +602,37 @@ leaf(struct pctx *c, struct stack *st, const struct frame *f)
 	char *dec;
 
 	read_part(c, f->x, f->hdr, f->digest_child, &p);
+	if (is_signature(&p))
+		return;
+	if (f->files_only && !wanted_file(&p))
+		return;
 	dec = decode_part(c, f->x->mm_data.mm_single, &n);
-	if (!strcmp(p.type, "message/rfc822") || !strcmp(p.type, "message/global")) {
+	if (!strcmp(p.type, "message/rfc822") ||
+	    !strcmp(p.type, "message/global")) {
 		/* Encoded (base64/QP) so libetpan left it whole: parse the
 		 * decoded bytes as a message of their own. */
 		struct mailmime *sub = NULL;
 		size_t idx = 0;
-		if (mailmime_parse(dec, n, &idx, &sub) == MAILIMF_NO_ERROR && sub) {
+		if (mailmime_parse(dec, n, &idx, &sub) == MAILIMF_NO_ERROR &&
+		    sub) {
 			if (c->n_subtrees == c->cap_subtrees)
-				sk_xgrow((void **)&c->subtrees, &c->cap_subtrees,
-					 c->n_subtrees + 1, sizeof(*c->subtrees));
+				sk_xgrow((void **)&c->subtrees,
+				         &c->cap_subtrees, c->n_subtrees + 1,
+				         sizeof(*c->subtrees));
 			c->subtrees[c->n_subtrees++] = sub;
-			push(st, sub, dec, f->depth + 1, false);
+			push(st, sub, dec, f->depth + 1, false, f->files_only);
 			return;
 		}
-		add_body(c, dec, n);
+		if (!f->files_only) {
+			size_t tl;
+			char *t = sk_mime_text_utf8(c->a, dec, n, NULL,
+			                            &c->flags, &tl);
+			add_body(c, t, tl);
+		}
+		return;
+	}
+	if (f->files_only) {
+		add_attachment(c, &p, dec, n);
 		return;
 	}
 	if (!strncmp(p.type, "multipart/", 10)) {
@@ -591,7 +658,7 @@ walk(struct pctx *c, struct mailmime *top, const char *raw)
 	if (!top->mm_data.mm_message.mm_msg_mime)
 		return;
 	push(&st, top->mm_data.mm_message.mm_msg_mime,
-	     body_start(top) ? body_start(top) : raw, 0, false);
+	     body_start(top) ? body_start(top) : raw, 0, false, false);
 	while (st.n > 0) {
 		struct frame f = st.f[--st.n];
 		struct mailmime *x = f.x;
@@ -608,43 +675,53 @@ walk(struct pctx *c, struct mailmime *top, const char *raw)
 			clist *kids = x->mm_data.mm_multipart.mm_mp_list;
 			struct part p;
 			read_part(c, x, f.hdr, f.digest_child, &p);
-			if (!kids || clist_count(kids) == 0 ||
-			    !boundary_present(x, sk_mime_field_param(&p.ct,
-								     "boundary"))) {
+			bool broken =
+			    !kids || clist_count(kids) == 0 ||
+			    !boundary_present(
+			        x, sk_mime_field_param(&p.ct, "boundary"));
+			if (broken && f.files_only)
+				continue;
+			if (broken) {
 				size_t n, tl;
 				char *d = decode_part(c, x->mm_body, &n);
 				char *t = sk_mime_text_utf8(c->a, d, n, NULL,
-							    &c->flags, &tl);
+				                            &c->flags, &tl);
 				malformed(c, "multipart without any part "
-					     "(boundary never found)");
+				             "(boundary never found)");
 				add_body(c, t, tl);
 				continue;
 			}
-			if (!strcmp(p.type, "multipart/alternative")) {
-				struct mailmime *k = choose_alternative(c, kids);
-				push(&st, k, k->mm_mime_start, f.depth + 1, false);
-				continue;
-			}
-			/* Reversed, so that parts pop in document order. */
+			/* Reversed, so that parts pop in document order.
+			 * Of an alternative we read one; the others may
+			 * still carry attachments (Apple Mail puts them in
+			 * the HTML branch). */
+			bool alt = !strcmp(p.type, "multipart/alternative");
+			struct mailmime *chosen =
+			    alt ? choose_alternative(c, kids) : NULL;
 			for (clistiter *it = clist_end(kids); it;
 			     it = clist_previous(it)) {
 				struct mailmime *k = clist_content(it);
 				push(&st, k, k->mm_mime_start, f.depth + 1,
-				     !strcmp(p.type, "multipart/digest"));
+				     !strcmp(p.type, "multipart/digest"),
+				     f.files_only || (alt && k != chosen));
 			}
 		} else if (x->mm_type == MAILMIME_MESSAGE) {
 			/* A forward: its header block sits between our
 			 * body start and the inner body start. */
-			struct mailmime *inner = x->mm_data.mm_message.mm_msg_mime;
+			struct mailmime *inner =
+			    x->mm_data.mm_message.mm_msg_mime;
 			const char *bs = body_start(x);
-			forward_summary(c, bs, inner ? body_start(inner) : NULL);
+			if (!f.files_only)
+				forward_summary(
+				    c, bs, inner ? body_start(inner) : NULL);
 			if (inner) {
-				push(&st, inner, bs, f.depth + 1, false);
-			} else {
+				push(&st, inner, bs, f.depth + 1, false,
+				     f.files_only);
+			} else if (!f.files_only) {
 				size_t n, tl;
 				char *d = decode_part(c, x->mm_body, &n);
 				char *t = sk_mime_text_utf8(c->a, d, n, NULL,
-							    &c->flags, &tl);
+				                            &c->flags, &tl);
 				add_body(c, t, tl);
 			}
 		} else if (x->mm_type == MAILMIME_SINGLE) {
@@ -654,11 +731,12 @@ walk(struct pctx *c, struct mailmime *top, const char *raw)
 	free(st.f);
 }
 
-/* ---- entry points ---------------------------------------------------------------- */
+/* ---- entry points
+ * ---------------------------------------------------------------- */
 
 static void
 ctx_init(struct pctx *c, struct sk_arena *a, const struct sk_limits *limits,
-	 struct sk_message *m)
+         struct sk_message *m)
 {
 	static const struct sk_limits none;
 	memset(c, 0, sizeof(*c));
@@ -675,7 +753,7 @@ ctx_init(struct pctx *c, struct sk_arena *a, const struct sk_limits *limits,
 /* The body as plain text when the structure cannot be trusted. */
 static void
 raw_body(struct pctx *c, const struct sk_mime_headers *hs, const char *raw,
-	 size_t len)
+         size_t len)
 {
 	struct sk_mime_field ct = { 0 };
 	size_t n, tl;
@@ -692,8 +770,8 @@ raw_body(struct pctx *c, const struct sk_mime_headers *hs, const char *raw,
 		c->flags |= SK_MSG_TRUNCATED;
 	}
 	t = sk_mime_text_utf8(c->a, raw + hs->end, n,
-			      v ? sk_mime_field_param(&ct, "charset") : NULL,
-			      &c->flags, &tl);
+	                      v ? sk_mime_field_param(&ct, "charset") : NULL,
+	                      &c->flags, &tl);
 	add_body(c, t, tl);
 }
 
@@ -707,7 +785,7 @@ ctx_finish(struct pctx *c)
 	m->quote_start = sk_mime_quote_start(m->body, n);
 	if (c->n_atts) {
 		struct sk_attachment *atts =
-			sk_arena_alloc(c->a, c->n_atts * sizeof(*atts));
+		    sk_arena_alloc(c->a, c->n_atts * sizeof(*atts));
 		memcpy(atts, c->atts, c->n_atts * sizeof(*atts));
 		m->attachments = atts;
 		m->n_attachments = c->n_atts;
@@ -725,7 +803,7 @@ ctx_finish(struct pctx *c)
 
 void
 sk_ingest_parse(struct sk_arena *a, const struct sk_limits *limits,
-		const char *raw, size_t len, struct sk_message *m)
+                const char *raw, size_t len, struct sk_message *m)
 {
 	struct pctx c;
 	struct sk_mime_headers hs;
@@ -748,11 +826,12 @@ sk_ingest_parse(struct sk_arena *a, const struct sk_limits *limits,
 		malformed(&c, "no header fields");
 		raw_body(&c, &hs, raw, len);
 	} else if ((r = mailmime_parse(raw, len, &idx, &mime)) !=
-			   MAILIMF_NO_ERROR ||
-		   !mime) {
-		malformed(&c, sk_arena_printf(a, "cannot read the MIME "
-						 "structure (libetpan error %d)",
-					      r));
+	               MAILIMF_NO_ERROR ||
+	           !mime) {
+		malformed(&c, sk_arena_printf(a,
+		                              "cannot read the MIME "
+		                              "structure (libetpan error %d)",
+		                              r));
 		raw_body(&c, &hs, raw, len);
 	} else {
 		walk(&c, mime, raw);
@@ -763,7 +842,7 @@ sk_ingest_parse(struct sk_arena *a, const struct sk_limits *limits,
 
 void
 sk_mime_parse_headers_only(struct sk_arena *a, const struct sk_limits *limits,
-			   const char *raw, size_t len, struct sk_message *m)
+                           const char *raw, size_t len, struct sk_message *m)
 {
 	struct pctx c;
 	struct sk_mime_headers hs;

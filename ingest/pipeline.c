@@ -17,8 +17,8 @@
 
 #include <sodium.h>
 
-#define MAX_POSITIONS 16   /* sources with a pending position per batch */
-#define BATCH_SECONDS 1.0  /* commit at least this often while busy */
+#define MAX_POSITIONS 16  /* sources with a pending position per batch */
+#define BATCH_SECONDS 1.0 /* commit at least this often while busy */
 #define PROGRESS_SECONDS 5.0
 
 /* One submitted message, from submit to store. */
@@ -38,7 +38,7 @@ struct entry {
 
 /* Counts of the open batch: they become real when it commits. */
 struct batch_counts {
-	int64_t stored, duplicates, flagged, skipped, failed;
+	int64_t stored, duplicates, flagged, held, skipped, failed;
 };
 
 struct sk_ingest {
@@ -94,7 +94,7 @@ default_workers(void)
 
 enum sk_status
 sk_ingest_new(struct sk_index *ix, const struct sk_ingest_settings *set,
-	      struct sk_ingest **ing_out, struct sk_err *err)
+              struct sk_ingest **ing_out, struct sk_err *err)
 {
 	static const struct sk_ingest_settings none;
 	struct sk_ingest *ing;
@@ -109,9 +109,8 @@ sk_ingest_new(struct sk_index *ix, const struct sk_ingest_settings *set,
 	ing = sk_xcalloc(1, sizeof(*ing));
 	ing->ix = ix;
 	ing->lim = sk_limits_effective(&set->limits);
-	ing->list_id = set->list_id && set->list_id[0] ?
-			       sk_xstrdup(set->list_id) :
-			       NULL;
+	ing->list_id =
+	    set->list_id && set->list_id[0] ? sk_xstrdup(set->list_id) : NULL;
 	ing->batch_max = set->batch ? set->batch : 500;
 	ing->quiet = set->quiet;
 	workers = set->workers ? set->workers : default_workers();
@@ -172,7 +171,8 @@ fail(struct sk_ingest *ing, enum sk_status rc, const struct sk_err *err)
 	return rc;
 }
 
-/* ---- the transaction ------------------------------------------------------ */
+/* ---- the transaction ------------------------------------------------------
+ */
 
 static void
 drop_batch(struct sk_ingest *ing)
@@ -206,6 +206,7 @@ commit(struct sk_ingest *ing)
 	ing->counts.stored += ing->bc.stored;
 	ing->counts.duplicates += ing->bc.duplicates;
 	ing->counts.flagged += ing->bc.flagged;
+	ing->counts.held += ing->bc.held;
 	ing->counts.skipped += ing->bc.skipped;
 	ing->counts.failed += ing->bc.failed;
 	memset(&ing->bc, 0, sizeof(ing->bc));
@@ -242,7 +243,7 @@ record_position(struct sk_ingest *ing, const struct entry *e)
 		return SK_OK;
 	if (e->maildir_name) {
 		rc = sk_index_source_file_add(ing->ix, e->pos.source_id,
-					      e->maildir_name, &err);
+		                              e->maildir_name, &err);
 		return rc ? fail(ing, rc, &err) : SK_OK;
 	}
 	for (size_t i = 0; i < ing->n_pos && !st; i++)
@@ -270,18 +271,19 @@ record_position(struct sk_ingest *ing, const struct entry *e)
 	return SK_OK;
 }
 
-/* ---- storing ---------------------------------------------------------------- */
+/* ---- storing ----------------------------------------------------------------
+ */
 
 /* When even the headers-only parse failed: a message built here without
  * parsing anything — a content hash for an id, the bytes as text. */
 static void
 bare_message(struct sk_arena *a, const struct sk_ingest *ing,
-	     const struct entry *e, struct sk_message *m)
+             const struct entry *e, struct sk_message *m)
 {
 	unsigned char h[crypto_hash_sha256_BYTES];
 	char hex[2 * sizeof(h) + 1];
-	size_t n = e->len < ing->lim.body_text_bytes ? e->len :
-						      ing->lim.body_text_bytes;
+	size_t n = e->len < ing->lim.body_text_bytes ? e->len
+	                                             : ing->lim.body_text_bytes;
 
 	memset(m, 0, sizeof(*m));
 	crypto_hash_sha256(h, (const unsigned char *)e->raw, e->len);
@@ -306,8 +308,8 @@ progress(struct sk_ingest *ing)
 	       "ingest: %lld read, %lld stored, %lld duplicates, %lld flagged, "
 	       "%lld skipped",
 	       (long long)ing->counts.seen, (long long)ing->counts.stored,
-	       (long long)ing->counts.duplicates, (long long)ing->counts.flagged,
-	       (long long)ing->counts.skipped);
+	       (long long)ing->counts.duplicates,
+	       (long long)ing->counts.flagged, (long long)ing->counts.skipped);
 }
 
 static enum sk_status
@@ -319,9 +321,11 @@ store_entry(struct sk_ingest *ing, struct entry *e)
 	enum sk_status rc;
 
 	if (!e->job.result ||
-	    sk_wire_get_message(a, e->job.result, e->job.result_len, &m, &err)) {
+	    sk_wire_get_message(a, e->job.result, e->job.result_len, &m,
+	                        &err)) {
 		bare_message(a, ing, e, &m);
-		m.parse_error = e->crashed ? e->crash : "parser output unreadable";
+		m.parse_error =
+		    e->crashed ? e->crash : "parser output unreadable";
 	}
 	if (e->crashed) {
 		m.flags |= SK_MSG_MALFORMED;
@@ -338,14 +342,13 @@ store_entry(struct sk_ingest *ing, struct entry *e)
 		ing->bc.skipped++;
 	} else {
 		rc = sk_index_add_message(ing->ix, &m, NULL, &err);
-		/* NEEDSWORK: held (SK_MSG_HELD) is decided inside
-		 * sk_index_add_message() and not reported back, so
-		 * counts.held stays 0 until the store tells us. */
 		switch (rc) {
 		case SK_OK:
 			ing->bc.stored++;
 			if (m.flags & SK_MSG_MALFORMED)
 				ing->bc.flagged++;
+			if (sk_index_added_flags(ing->ix) & SK_MSG_HELD)
+				ing->bc.held++;
 			break;
 		case SK_EEXIST:
 			ing->bc.duplicates++;
@@ -437,11 +440,12 @@ pump(struct sk_ingest *ing, int timeout_ms)
 	return store_ready(ing);
 }
 
-/* ---- the public run ------------------------------------------------------------ */
+/* ---- the public run
+ * ------------------------------------------------------------ */
 
 enum sk_status
 sk_ingest_submit_owned(struct sk_ingest *ing, char *raw, size_t len, bool cut,
-		       const struct sk_ingest_pos *pos, struct sk_err *err)
+                       const struct sk_ingest_pos *pos, struct sk_err *err)
 {
 	struct entry *e;
 	enum sk_status rc;
@@ -460,7 +464,8 @@ sk_ingest_submit_owned(struct sk_ingest *ing, char *raw, size_t len, bool cut,
 	e->job.raw = raw;
 	/* A worker parses at most limits.message_bytes; the raw bytes are
 	 * stored as given. */
-	e->job.len = len > ing->lim.message_bytes ? ing->lim.message_bytes : len;
+	e->job.len =
+	    len > ing->lim.message_bytes ? ing->lim.message_bytes : len;
 	if (len > ing->lim.message_bytes)
 		e->cut = true;
 	e->job.mode = SK_JOB_FULL;
@@ -483,7 +488,7 @@ sk_ingest_submit_owned(struct sk_ingest *ing, char *raw, size_t len, bool cut,
 	sk_pool_push(ing->pool, &e->job);
 	rc = SK_OK;
 	while (!rc && (ing->in_flight > ing->window ||
-		       ing->bytes_in_flight > ing->bytes_window))
+	               ing->bytes_in_flight > ing->bytes_window))
 		rc = pump(ing, -1);
 	if (!rc)
 		rc = pump(ing, 0);
@@ -494,7 +499,7 @@ sk_ingest_submit_owned(struct sk_ingest *ing, char *raw, size_t len, bool cut,
 
 enum sk_status
 sk_ingest_submit(struct sk_ingest *ing, const char *raw, size_t len,
-		 const struct sk_ingest_pos *pos, struct sk_err *err)
+                 const struct sk_ingest_pos *pos, struct sk_err *err)
 {
 	char *copy = sk_xmalloc(len + 1);
 	memcpy(copy, raw, len);
@@ -580,8 +585,9 @@ sk_ingest_fd(struct sk_ingest *ing, int fd, struct sk_err *err)
 			continue;
 		if (r < 0) {
 			free(buf);
-			return sk_err_set(err, SK_EIO, "cannot read the message: %s",
-					  strerror(errno));
+			return sk_err_set(err, SK_EIO,
+			                  "cannot read the message: %s",
+			                  strerror(errno));
 		}
 		if (r == 0)
 			break;

@@ -37,11 +37,11 @@ struct wire_hdr {
 
 struct worker {
 	pid_t pid;
-	int fd; /* -1 while down */
+	int fd;                     /* -1 while down */
 	struct sk_job *head, *tail; /* assigned, in order */
 	size_t n_jobs;
 	struct sk_job *writing; /* first job not fully written */
-	struct wire_hdr resp;	/* the response being read */
+	struct wire_hdr resp;   /* the response being read */
 	size_t resp_hdr_got;
 	char *resp_buf;
 	size_t resp_got;
@@ -68,7 +68,8 @@ now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* ---- the worker process ------------------------------------------------------ */
+/* ---- the worker process
+ * ------------------------------------------------------ */
 
 static bool
 read_full(int fd, void *p, size_t n)
@@ -90,8 +91,8 @@ write_full(int fd, const void *p, size_t n)
 {
 	size_t done = 0;
 	while (done < n) {
-		ssize_t w = send(fd, (const char *)p + done, n - done,
-				 MSG_NOSIGNAL);
+		ssize_t w =
+		    send(fd, (const char *)p + done, n - done, MSG_NOSIGNAL);
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w <= 0)
@@ -110,7 +111,8 @@ worker_limits(const struct sk_limits *lim)
 	setrlimit(RLIMIT_CORE, &zero);
 #if !defined(__SANITIZE_ADDRESS__)
 	{
-		rlim_t as = ((rlim_t)768 << 20) + (rlim_t)lim->message_bytes * 8;
+		rlim_t as =
+		    ((rlim_t)768 << 20) + (rlim_t)lim->message_bytes * 8;
 		struct rlimit l = { as, as };
 		if (as > ((rlim_t)4 << 30))
 			l.rlim_cur = l.rlim_max = (rlim_t)4 << 30;
@@ -123,7 +125,7 @@ worker_limits(const struct sk_limits *lim)
 
 static _Noreturn void
 worker_main(int fd, const struct sk_limits *lim, unsigned alarm_seconds,
-	    pid_t parent)
+            pid_t parent)
 {
 	int nul;
 
@@ -141,10 +143,26 @@ worker_main(int fd, const struct sk_limits *lim, unsigned alarm_seconds,
 	if (fd > 3)
 		close_range(3, (unsigned)fd - 1, 0);
 	close_range((unsigned)fd + 1, ~0U, 0);
+	/* The parent's handlers are not ours: a crash must kill this
+	 * process (a test harness's SIGSEGV handler would longjmp back into
+	 * a copy of the harness), and a blocked SIGALRM would disarm the
+	 * time limit. */
+	{
+		sigset_t none;
+		for (int sig = 1; sig < NSIG; sig++)
+			if (sig != SIGKILL && sig != SIGSTOP)
+				signal(sig, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
+	/* ^C and a service manager's SIGTERM reach the whole process group:
+	 * the run stops and then closes our socket. Dying of them here
+	 * would look like a crash on the message we hold. */
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGALRM, SIG_DFL);
-	signal(SIGTERM, SIG_DFL);
-	signal(SIGINT, SIG_IGN); /* ^C stops the run, which stops us */
+	signal(SIGTERM, SIG_IGN);
+	signal(SIGINT, SIG_IGN);
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGQUIT, SIG_IGN);
 	worker_limits(lim);
 	for (;;) {
 		struct wire_hdr h;
@@ -182,7 +200,8 @@ worker_main(int fd, const struct sk_limits *lim, unsigned alarm_seconds,
 	}
 }
 
-/* ---- the parent side ----------------------------------------------------------- */
+/* ---- the parent side
+ * ----------------------------------------------------------- */
 
 static bool
 spawn(struct sk_pool *p, struct worker *w)
@@ -219,7 +238,7 @@ spawn(struct sk_pool *p, struct worker *w)
 
 enum sk_status
 sk_pool_new(unsigned n, const struct sk_limits *limits,
-	    struct sk_pool **pool_out, struct sk_err *err)
+            struct sk_pool **pool_out, struct sk_err *err)
 {
 	struct sk_pool *p = sk_xcalloc(1, sizeof(*p));
 	static const struct sk_limits none;
@@ -235,8 +254,8 @@ sk_pool_new(unsigned n, const struct sk_limits *limits,
 			p->n = i;
 			sk_pool_free(&p);
 			return sk_err_set(err, SK_EIO,
-					  "cannot start a parser worker: %s",
-					  strerror(errno));
+			                  "cannot start a parser worker: %s",
+			                  strerror(errno));
 		}
 	}
 	*pool_out = p;
@@ -372,7 +391,8 @@ write_some(struct worker *w)
 {
 	while (w->writing) {
 		struct sk_job *j = w->writing;
-		struct wire_hdr h = { REQ_MAGIC, (uint32_t)j->mode, j->seq, j->len };
+		struct wire_hdr h = { REQ_MAGIC, (uint32_t)j->mode, j->seq,
+			              j->len };
 		struct iovec iov[2];
 		int k = 0;
 		ssize_t r;
@@ -383,7 +403,8 @@ write_some(struct worker *w)
 			iov[k].iov_base = (void *)j->raw;
 			iov[k++].iov_len = j->len;
 		} else {
-			iov[k].iov_base = (char *)j->raw + (j->sent - sizeof(h));
+			iov[k].iov_base =
+			    (char *)j->raw + (j->sent - sizeof(h));
 			iov[k++].iov_len = j->len - (j->sent - sizeof(h));
 		}
 		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)k };
@@ -414,7 +435,7 @@ death_reason(int st, bool killed_for_time, unsigned timeout, char out[96])
 		snprintf(out, 96, "parser crashed (signal %d)", WTERMSIG(st));
 	else if (WIFEXITED(st))
 		snprintf(out, 96, "parser crashed (exit status %d)",
-			 WEXITSTATUS(st));
+		         WEXITSTATUS(st));
 	else
 		snprintf(out, 96, "parser crashed");
 }
@@ -423,12 +444,13 @@ death_reason(int st, bool killed_for_time, unsigned timeout, char out[96])
  * queue in order, and a new worker takes its place. */
 static void
 worker_died(struct sk_pool *p, struct worker *w,
-	    void (*done)(void *, struct sk_job *), void *ctx)
+            void (*done)(void *, struct sk_job *), void *ctx)
 {
 	/* Only a job the worker had in full can be to blame; one still being
 	 * written goes back to the queue with the rest (the worker died of
 	 * something else, e.g. an operator's kill). */
-	struct sk_job *failed = w->head && w->writing != w->head ? w->head : NULL;
+	struct sk_job *failed =
+	    w->head && w->writing != w->head ? w->head : NULL;
 	struct sk_job *rest = failed ? failed->next : w->head;
 	int st;
 
@@ -451,7 +473,7 @@ worker_died(struct sk_pool *p, struct worker *w,
 		failed->next = NULL;
 		failed->result = NULL;
 		death_reason(st, w->killed_for_time, p->alarm_seconds,
-			     failed->failure);
+		             failed->failure);
 		p->pending--;
 		done(ctx, failed);
 	}
@@ -465,7 +487,7 @@ worker_died(struct sk_pool *p, struct worker *w,
 /* A response arrived in full: hand it to its job. */
 static void
 complete(struct sk_pool *p, struct worker *w,
-	 void (*done)(void *, struct sk_job *), void *ctx)
+         void (*done)(void *, struct sk_job *), void *ctx)
 {
 	struct sk_job *j = w->head;
 
@@ -488,7 +510,7 @@ complete(struct sk_pool *p, struct worker *w,
 /* Read what the worker sent. False when it is gone or misbehaves. */
 static bool
 read_some(struct sk_pool *p, struct worker *w,
-	  void (*done)(void *, struct sk_job *), void *ctx, int *completed)
+          void (*done)(void *, struct sk_job *), void *ctx, int *completed)
 {
 	size_t max = (size_t)p->lim.message_bytes * 4 + ((size_t)64 << 20);
 
@@ -496,10 +518,10 @@ read_some(struct sk_pool *p, struct worker *w,
 		ssize_t r;
 		if (w->resp_hdr_got < sizeof(w->resp)) {
 			r = read(w->fd, (char *)&w->resp + w->resp_hdr_got,
-				 sizeof(w->resp) - w->resp_hdr_got);
+			         sizeof(w->resp) - w->resp_hdr_got);
 		} else {
 			r = read(w->fd, w->resp_buf + w->resp_got,
-				 w->resp.len - w->resp_got);
+			         w->resp.len - w->resp_got);
 		}
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -529,10 +551,11 @@ read_some(struct sk_pool *p, struct worker *w,
 
 enum sk_status
 sk_pool_run(struct sk_pool *p, int timeout_ms,
-	    void (*done)(void *ctx, struct sk_job *job), void *ctx,
-	    struct sk_err *err)
+            void (*done)(void *ctx, struct sk_job *job), void *ctx,
+            struct sk_err *err)
 {
-	double deadline = timeout_ms < 0 ? 0 : now_seconds() + timeout_ms / 1000.0;
+	double deadline =
+	    timeout_ms < 0 ? 0 : now_seconds() + timeout_ms / 1000.0;
 	struct pollfd *pfd = sk_xcalloc(p->n, sizeof(*pfd));
 	int completed = 0;
 
@@ -555,7 +578,7 @@ sk_pool_run(struct sk_pool *p, int timeout_ms,
 		if (!alive && p->pending) {
 			free(pfd);
 			return sk_err_set(err, SK_EIO,
-					  "no parser worker can be started");
+			                  "no parser worker can be started");
 		}
 		now = now_seconds();
 		if (timeout_ms >= 0) {
@@ -565,7 +588,8 @@ sk_pool_run(struct sk_pool *p, int timeout_ms,
 		}
 		for (unsigned i = 0; i < p->n; i++)
 			if (p->w[i].started) {
-				double left = p->w[i].started + p->timeout - now;
+				double left =
+				    p->w[i].started + p->timeout - now;
 				if (left < wait)
 					wait = left < 0 ? 0 : left;
 			}
@@ -575,7 +599,7 @@ sk_pool_run(struct sk_pool *p, int timeout_ms,
 		if (np < 0 && errno != EINTR) {
 			free(pfd);
 			return sk_err_set(err, SK_EIO, "poll failed: %s",
-					  strerror(errno));
+			                  strerror(errno));
 		}
 		for (unsigned i = 0; np > 0 && i < p->n; i++) {
 			struct worker *w = &p->w[i];
@@ -584,7 +608,8 @@ sk_pool_run(struct sk_pool *p, int timeout_ms,
 				continue;
 			if (pfd[i].revents & POLLOUT)
 				ok = write_some(w);
-			if (ok && (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
+			if (ok &&
+			    (pfd[i].revents & (POLLIN | POLLHUP | POLLERR)))
 				ok = read_some(p, w, done, ctx, &completed);
 			if (!ok) {
 				/* Usually it has exited already; reap()

@@ -25,13 +25,13 @@ const char *sk_mime_charset_canon(struct sk_arena *a, const char *label);
  * detected and *flags gets SK_MSG_CHARSET_GUESSED. NUL and C0 controls
  * other than \t \n are dropped; invalid sequences become U+FFFD. */
 char *sk_mime_text_utf8(struct sk_arena *a, const char *s, size_t n,
-			const char *label, unsigned *flags, size_t *len_out);
+                        const char *label, unsigned *flags, size_t *len_out);
 
 /* Convert from an iconv charset name (from sk_mime_charset_canon() or
  * sk_mime_detect()) to sanitized UTF-8; bytes iconv rejects become U+FFFD.
  * False (nothing allocated) when iconv cannot open the charset. */
 bool sk_mime_convert(struct sk_arena *a, const char *s, size_t n,
-		     const char *canon, char **out, size_t *len_out);
+                     const char *canon, char **out, size_t *len_out);
 
 /* Guess the charset of 8-bit text among UTF-8, ISO-8859-2 and
  * WINDOWS-1250 (the default). use_icu: ask ICU's detector when the Polish
@@ -42,7 +42,8 @@ const char *sk_mime_detect(const char *s, size_t n, bool use_icu);
  * iso-8859-1 or windows-1252. */
 bool sk_mime_looks_cp1250(const char *s, size_t n);
 
-/* ---- header fields (header.c) --------------------------------------------- */
+/* ---- header fields (header.c) ---------------------------------------------
+ */
 
 struct sk_mime_header {
 	const char *name; /* points into the message, not terminated */
@@ -54,21 +55,21 @@ struct sk_mime_header {
 struct sk_mime_headers {
 	struct sk_mime_header *h;
 	size_t n;
-	size_t end;	/* offset where the body starts */
+	size_t end;     /* offset where the body starts */
 	bool truncated; /* the block was longer than the limit */
-	bool missing;	/* the first line was not a header at all */
+	bool missing;   /* the first line was not a header at all */
 };
 
 /* Split the header block at the start of [s, s+n) into fields, reading at
  * most max bytes of it. A leading mbox "From " line is skipped. The array
  * is allocated from a; names and values point into s. */
 void sk_mime_headers_parse(struct sk_arena *a, const char *s, size_t n,
-			   size_t max, struct sk_mime_headers *out);
+                           size_t max, struct sk_mime_headers *out);
 
 /* The first field called name (case-insensitive), unfolded and
  * NUL-terminated in a, still raw bytes; NULL when absent. */
 char *sk_mime_header_get(struct sk_arena *a, const struct sk_mime_headers *hs,
-			 const char *name, size_t *len_out);
+                         const char *name, size_t *len_out);
 
 /* RFC 2047 decoding of an unfolded header value to UTF-8: Q and B words,
  * adjacent words joined (bytes of one charset converted together, so a
@@ -77,7 +78,7 @@ char *sk_mime_header_get(struct sk_arena *a, const struct sk_mime_headers *hs,
  * SK_MSG_CHARSET_GUESSED). White space runs become one space; the result
  * is trimmed. */
 char *sk_mime_decode_words(struct sk_arena *a, const char *s, size_t n,
-			   unsigned *flags);
+                           unsigned *flags);
 
 struct sk_mime_addr {
 	const char *name; /* decoded display name, "" when none */
@@ -87,8 +88,8 @@ struct sk_mime_addr {
 /* Parse an address list (RFC 5322, leniently: groups, comments, quoted
  * names holding encoded words, raw 8-bit names). At most max entries. */
 size_t sk_mime_addresses(struct sk_arena *a, const char *s, size_t n,
-			 size_t max, unsigned *flags,
-			 struct sk_mime_addr **out);
+                         size_t max, unsigned *flags,
+                         struct sk_mime_addr **out);
 
 /* Parse an RFC 5322 date, leniently (no weekday, two-digit years, named
  * zones, "(CET)" comments, ISO 8601). False when it makes no sense. */
@@ -98,8 +99,8 @@ bool sk_mime_date(const char *s, size_t n, time_t *out);
  * most 250 bytes. When more than max are present the first one and the
  * last max-1 are kept (the root and the nearest ancestors matter for
  * threading). */
-size_t sk_mime_msgids(struct sk_arena *a, const char *s, size_t n,
-		      size_t max, const char ***out);
+size_t sk_mime_msgids(struct sk_arena *a, const char *s, size_t n, size_t max,
+                      const char ***out);
 
 struct sk_mime_param {
 	const char *name;  /* lowercase, without RFC 2231 '*' suffixes */
@@ -118,25 +119,27 @@ struct sk_mime_field {
  * percent-decoded first, then one charset conversion; at most 64
  * sections) and RFC 2047 words in plain values. */
 void sk_mime_field_parse(struct sk_arena *a, const char *s, size_t n,
-			 unsigned *flags, struct sk_mime_field *out);
+                         unsigned *flags, struct sk_mime_field *out);
 const char *sk_mime_field_param(const struct sk_mime_field *f,
-				const char *name);
+                                const char *name);
 
-/* ---- body text helpers (html.c, quote.c) ---------------------------------- */
+/* ---- body text helpers (html.c, quote.c) ----------------------------------
+ */
 
 /* Readable text from HTML bytes: label is the MIME charset (may be NULL;
  * then <meta> decides, then detection). Block elements end lines, links
  * become "text (url)", script/style/head are dropped, blockquotes are
  * prefixed with "> " so that quoting is recognised. At most max bytes. */
 char *sk_mime_html_text(struct sk_arena *a, const char *s, size_t n,
-			const char *label, size_t max, unsigned *flags,
-			size_t *len_out);
+                        const char *label, size_t max, unsigned *flags,
+                        size_t *len_out);
 
 /* Byte offset of the first line of the trailing quoted block of a body
  * (the attribution line when there is one), or n when nothing trails. */
 size_t sk_mime_quote_start(const char *s, size_t n);
 
-/* ---- attachments (extract.c) ----------------------------------------------- */
+/* ---- attachments (extract.c) -----------------------------------------------
+ */
 
 /* Time left for subprocess extractors in one message. */
 struct sk_extract_budget {
@@ -150,33 +153,34 @@ struct sk_extract_budget {
  * reason; "none" when there is no reader for the type). Sets
  * SK_MSG_TRUNCATED in *flags when output was cut. */
 void sk_mime_extract(struct sk_arena *a, const struct sk_limits *lim,
-		     struct sk_extract_budget *budget,
-		     struct sk_attachment *att, const char *charset,
-		     unsigned *flags);
+                     struct sk_extract_budget *budget,
+                     struct sk_attachment *att, const char *charset,
+                     unsigned *flags);
 
 /* Run argv (argv[0] found on PATH) with the file at path as its input,
  * under time, memory and output caps, collecting stdout into a. False with
  * a reason in why[] on failure (a non-zero exit, a signal, a timeout). */
 bool sk_mime_run_tool(struct sk_arena *a, const char *const argv[],
-		      double seconds, size_t max_out, char **out,
-		      size_t *len_out, bool *cut, char why[128]);
+                      double seconds, size_t max_out, char **out,
+                      size_t *len_out, bool *cut, char why[128]);
 
-/* ---- parsing (parse.c) ----------------------------------------------------- */
+/* ---- parsing (parse.c) -----------------------------------------------------
+ */
 
 /* The fallback when the full parser crashed on raw: headers only (no
  * libetpan, no extraction), the body read as text. Sets SK_MSG_MALFORMED. */
 void sk_mime_parse_headers_only(struct sk_arena *a,
-				const struct sk_limits *limits,
-				const char *raw, size_t len,
-				struct sk_message *m);
+                                const struct sk_limits *limits, const char *raw,
+                                size_t len, struct sk_message *m);
 
 /* "sha256-<64 hex>@skarbnica.invalid" from the stable parts of a message
  * (From, To, Cc, Date, Subject and the body), so that a message without a
  * Message-ID gets the same id every time it is read. */
 char *sk_mime_synthetic_id(struct sk_arena *a, const char *raw, size_t len,
-			   const struct sk_mime_headers *hs);
+                           const struct sk_mime_headers *hs);
 
-/* ---- wire format between a worker and the run (wire.c) -------------------- */
+/* ---- wire format between a worker and the run (wire.c) --------------------
+ */
 
 /* Serialize m (without raw) into b. */
 void sk_wire_put_message(struct sk_buf *b, const struct sk_message *m);
@@ -185,13 +189,14 @@ void sk_wire_put_message(struct sk_buf *b, const struct sk_message *m);
  * checked (bounds, NUL terminators, UTF-8), because a worker that went
  * wrong must not take the run with it. */
 enum sk_status sk_wire_get_message(struct sk_arena *a, const char *buf,
-				   size_t len, struct sk_message *m,
-				   struct sk_err *err);
+                                   size_t len, struct sk_message *m,
+                                   struct sk_err *err);
 
-/* ---- the worker pool (pool.c) ---------------------------------------------- */
+/* ---- the worker pool (pool.c) ----------------------------------------------
+ */
 
 enum sk_job_mode {
-	SK_JOB_FULL = 0,	 /* sk_ingest_parse() */
+	SK_JOB_FULL = 0,         /* sk_ingest_parse() */
 	SK_JOB_HEADERS_ONLY = 1, /* after a crash: sk_mime_parse_headers_only */
 };
 
@@ -215,7 +220,7 @@ struct sk_pool;
 /* Start n workers that parse with limits. Workers are forked now, before
  * anything else is opened, and again when one dies. */
 enum sk_status sk_pool_new(unsigned n, const struct sk_limits *limits,
-			   struct sk_pool **pool_out, struct sk_err *err);
+                           struct sk_pool **pool_out, struct sk_err *err);
 /* Stop the workers (EOF, then SIGKILL after a grace time) and free. */
 void sk_pool_free(struct sk_pool **pool);
 /* Queue a job (not copied: it must live until reported done). */
@@ -226,22 +231,23 @@ size_t sk_pool_pending(const struct sk_pool *p);
  * report every finished job through done. SK_EIO when workers cannot be
  * started at all. */
 enum sk_status sk_pool_run(struct sk_pool *p, int timeout_ms,
-			   void (*done)(void *ctx, struct sk_job *job),
-			   void *ctx, struct sk_err *err);
+                           void (*done)(void *ctx, struct sk_job *job),
+                           void *ctx, struct sk_err *err);
 /* Worker pids, for tests that kill one. */
 size_t sk_pool_pids(const struct sk_pool *p, pid_t *pids, size_t max);
 /* Change how long a worker may spend on one message (tests use a few
  * seconds; the default follows limits.extract_seconds). */
 void sk_pool_set_timeout(struct sk_pool *p, unsigned seconds);
 
-/* ---- the run (pipeline.c), used by the sources ----------------------------- */
+/* ---- the run (pipeline.c), used by the sources -----------------------------
+ */
 
 /* Like sk_ingest_submit() but takes raw (malloc'ed) instead of copying it;
  * cut says raw was cut at limits.message_bytes by the reader. */
 enum sk_status sk_ingest_submit_owned(struct sk_ingest *ing, char *raw,
-				      size_t len, bool cut,
-				      const struct sk_ingest_pos *pos,
-				      struct sk_err *err);
+                                      size_t len, bool cut,
+                                      const struct sk_ingest_pos *pos,
+                                      struct sk_err *err);
 struct sk_index *sk_ingest_index(struct sk_ingest *ing);
 const struct sk_limits *sk_ingest_limits(const struct sk_ingest *ing);
 /* True once sk_ingest_stop() was called. */

@@ -78,7 +78,7 @@ static bool
 is_separator(const char *s, const struct line *l)
 {
 	static const char *const names[] = {
-		"original message", "wiadomość oryginalna",
+		"original message",     "wiadomość oryginalna",
 		"oryginalna wiadomość", "wiadomosc oryginalna",
 		"oryginalna wiadomosc", "ursprüngliche nachricht",
 	};
@@ -124,9 +124,9 @@ is_outlook_header(const char *s, const struct line *l, size_t i, size_t k)
 static bool
 ends_attribution(struct sk_str t)
 {
-	static const char *const verbs[] = { "pisze", "napisał", "napisala",
-					     "napisała", "wrote", "schrieb",
-					     "a écrit", "escribió" };
+	static const char *const verbs[] = { "pisze",    "napisał", "napisala",
+		                             "napisała", "wrote",   "schrieb",
+		                             "a écrit",  "escribió" };
 	if (t.n == 0 || t.p[t.n - 1] != ':')
 		return false;
 	for (size_t i = 0; i < SK_ARRAY_SIZE(verbs); i++)
@@ -151,9 +151,10 @@ skip_footer(const char *s, const struct line *l, size_t last)
 	for (size_t back = 0; back < 15 && back <= last; back++) {
 		size_t d = last - back;
 		struct sk_str t = line_str(s, &l[d]);
-		bool delim = (l[d].len >= 2 && !memcmp(s + l[d].off, "--", 2) &&
-			      t.n <= 3) ||
-			     (t.n >= 10 && t.p[0] == '_' && t.p[t.n - 1] == '_');
+		bool delim =
+		    (l[d].len >= 2 && !memcmp(s + l[d].off, "--", 2) &&
+		     t.n <= 3) ||
+		    (t.n >= 10 && t.p[0] == '_' && t.p[t.n - 1] == '_');
 		if (is_quoted(s, &l[d]))
 			return last;
 		if (!delim)
@@ -216,12 +217,15 @@ sk_mime_quote_start(const char *s, size_t n)
 			a--;
 		if (a > 0 && ends_attribution(line_str(s, &l[a - 1]))) {
 			res = l[a - 1].off;
-			if (a > 1 && !starts_attribution(line_str(s, &l[a - 1])) &&
+			if (a > 1 &&
+			    !starts_attribution(line_str(s, &l[a - 1])) &&
 			    starts_attribution(line_str(s, &l[a - 2])))
 				res = l[a - 2].off;
-		} else if (a > 0 && starts_attribution(line_str(s, &l[a - 1])) &&
-			   line_str(s, &l[a - 1]).n > 0 &&
-			   line_str(s, &l[a - 1]).p[line_str(s, &l[a - 1]).n - 1] == ':') {
+		} else if (a > 0 &&
+		           starts_attribution(line_str(s, &l[a - 1])) &&
+		           line_str(s, &l[a - 1]).n > 0 &&
+		           line_str(s, &l[a - 1])
+		                   .p[line_str(s, &l[a - 1]).n - 1] == ':') {
 			res = l[a - 1].off;
 		}
 	}

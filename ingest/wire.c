@@ -162,14 +162,15 @@ get_status(struct reader *r)
 
 enum sk_status
 sk_wire_get_message(struct sk_arena *a, const char *buf, size_t len,
-		    struct sk_message *m, struct sk_err *err)
+                    struct sk_message *m, struct sk_err *err)
 {
 	struct reader r = { buf, len, 0, false };
 	uint32_t k;
 
 	memset(m, 0, sizeof(*m));
 	if (get_u32(&r) != WIRE_MAGIC)
-		return sk_err_set(err, SK_EPARSE, "bad message from a parser worker");
+		return sk_err_set(err, SK_EPARSE,
+		                  "bad message from a parser worker");
 	m->flags = get_u32(&r);
 	m->date = (time_t)(int64_t)get_u64(&r);
 	m->quote_start = (size_t)get_u64(&r);
@@ -185,7 +186,8 @@ sk_wire_get_message(struct sk_arena *a, const char *buf, size_t len,
 	m->parse_error = get_str(&r);
 	k = get_u32(&r);
 	if (!r.bad && k <= WIRE_MAX_ITEMS && k <= (len - r.off) / 5) {
-		const char **refs = sk_arena_alloc(a, (k ? k : 1) * sizeof(*refs));
+		const char **refs =
+		    sk_arena_alloc(a, (k ? k : 1) * sizeof(*refs));
 		for (uint32_t i = 0; i < k && !r.bad; i++)
 			refs[i] = get_text(&r);
 		m->references = k ? refs : NULL;
@@ -196,7 +198,7 @@ sk_wire_get_message(struct sk_arena *a, const char *buf, size_t len,
 	k = get_u32(&r);
 	if (!r.bad && k <= WIRE_MAX_ITEMS && k <= (len - r.off) / 24) {
 		struct sk_attachment *atts =
-			sk_arena_alloc(a, (k ? k : 1) * sizeof(*atts));
+		    sk_arena_alloc(a, (k ? k : 1) * sizeof(*atts));
 		for (uint32_t i = 0; i < k && !r.bad; i++) {
 			struct sk_attachment *t = &atts[i];
 			t->filename = get_text(&r);
@@ -214,7 +216,8 @@ sk_wire_get_message(struct sk_arena *a, const char *buf, size_t len,
 		r.bad = true;
 	}
 	if (r.bad || r.off != len || !m->message_id || !m->message_id[0])
-		return sk_err_set(err, SK_EPARSE, "bad message from a parser worker");
+		return sk_err_set(err, SK_EPARSE,
+		                  "bad message from a parser worker");
 	if (m->quote_start > strlen(m->body))
 		m->quote_start = strlen(m->body);
 	return SK_OK;

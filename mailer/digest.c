@@ -123,7 +123,7 @@ struct digest {
 	const struct sk_mail_settings *ms;
 	const char *base; /* base_url without a final / */
 	enum sk_period p;
-	time_t from, to;
+	time_t from, to, now;
 };
 
 static enum sk_status
@@ -208,7 +208,7 @@ compose_digest(struct sk_arena *a, const struct digest *d,
 			    : sk_arena_printf(a,
 					      "Skarbnica: przegląd tygodnia %s",
 					      span);
-	m.date = 0;
+	m.date = d->now;
 	m.text = sk_arena_strndup(a, text.p, text.len);
 	m.markdown = sk_arena_strndup(a, md.p, md.len);
 	m.auto_generated = true;
@@ -231,7 +231,7 @@ sk_digest_run(struct sk_index *ix, const struct sk_mail_settings *ms,
 	struct sk_digest_counts local = { 0 };
 	struct sk_arena *a;
 	struct sk_digest_user *users;
-	struct digest d = { .ms = ms, .p = p };
+	struct digest d = { .ms = ms, .p = p, .now = now };
 	size_t n_users;
 	enum sk_status rc;
 	char day[32];

@@ -270,6 +270,11 @@ loop(struct run *r, struct sk_err *err)
 		time_t when = 0, now = now_of(o);
 
 		rc = sk_index_outbox_next_due(r->ix, &when, err);
+		if (rc == SK_EAGAIN && !o->once) {
+			/* The store is busy (ingest's batch): look again. */
+			nap(o, 1);
+			continue;
+		}
 		if (rc && rc != SK_ENOTFOUND)
 			return rc;
 		if (rc == SK_ENOTFOUND || when > now) {
@@ -302,8 +307,10 @@ loop(struct run *r, struct sk_err *err)
 		}
 		a = sk_arena_new(0);
 		rc = sk_index_outbox_claim(r->ix, a, now, &row, err);
-		if (rc == SK_ENOTFOUND) {
+		if (rc == SK_ENOTFOUND || (rc == SK_EAGAIN && !o->once)) {
 			sk_arena_free(&a);
+			if (rc == SK_EAGAIN)
+				nap(o, 1);
 			continue;
 		}
 		if (rc) {

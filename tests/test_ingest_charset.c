@@ -33,7 +33,9 @@ text(const char *bytes, const char *label, unsigned *flags)
 }
 
 /* "Zażółć gęślą jaźń" in the three charsets. */
-#define PL_UTF8 "Za\xC5\xBC\xC3\xB3\xC5\x82\xC4\x87 g\xC4\x99\xC5\x9Bl\xC4\x85 ja\xC5\xBA\xC5\x84"
+#define PL_UTF8                                                                \
+	"Za\xC5\xBC\xC3\xB3\xC5\x82\xC4\x87 g\xC4\x99\xC5\x9Bl\xC4\x85 "       \
+	"ja\xC5\xBA\xC5\x84"
 #define PL_ISO2 "Za\xBF\xF3\xB3\xE6 g\xEA\xB6l\xB1 ja\xBC\xF1"
 #define PL_1250 "Za\xBF\xF3\xB3\xE6 g\xEA\x9Cl\xB9 ja\x9F\xF1"
 
@@ -42,8 +44,10 @@ maps_charset_aliases(void **state)
 {
 	(void)state;
 	assert_string_equal(sk_mime_charset_canon(A, "cp1250"), "WINDOWS-1250");
-	assert_string_equal(sk_mime_charset_canon(A, "Win-1250"), "WINDOWS-1250");
-	assert_string_equal(sk_mime_charset_canon(A, "\"ISO8859-2\""), "ISO-8859-2");
+	assert_string_equal(sk_mime_charset_canon(A, "Win-1250"),
+	                    "WINDOWS-1250");
+	assert_string_equal(sk_mime_charset_canon(A, "\"ISO8859-2\""),
+	                    "ISO-8859-2");
 	assert_string_equal(sk_mime_charset_canon(A, "latin2"), "ISO-8859-2");
 	assert_string_equal(sk_mime_charset_canon(A, "l2"), "ISO-8859-2");
 	assert_string_equal(sk_mime_charset_canon(A, "UTF8"), "UTF-8");
@@ -92,9 +96,9 @@ tells_windows_1250_by_its_letter_a_with_ogonek(void **state)
 	unsigned f;
 	(void)state;
 	assert_string_equal(sk_mime_detect("Prosz\xEA o z\xB9\x62ki", 11, true),
-			    "WINDOWS-1250");
+	                    "WINDOWS-1250");
 	assert_string_equal(text("Prosz\xEA o z\xB9\x62ki", NULL, &f),
-			    "Proszę o ząbki");
+	                    "Proszę o ząbki");
 }
 
 static void
@@ -106,10 +110,12 @@ recovers_windows_1250_mislabelled_as_latin1(void **state)
 	assert_int_equal(f, SK_MSG_CHARSET_GUESSED);
 	assert_string_equal(text(PL_1250, "windows-1252", &f), PL_UTF8);
 	/* Real Latin-1 stays Latin-1. */
-	assert_string_equal(text("Gr\xFC\xDF\x65 aus M\xFCnchen, sch\xF6n", "iso-8859-1", &f),
-			    "Grüße aus München, schön");
+	assert_string_equal(
+	    text("Gr\xFC\xDF\x65 aus M\xFCnchen, sch\xF6n", "iso-8859-1", &f),
+	    "Grüße aus München, schön");
 	assert_int_equal(f, 0);
-	assert_string_equal(text("caf\xE9 cr\xE8me", "iso-8859-1", &f), "café crème");
+	assert_string_equal(text("caf\xE9 cr\xE8me", "iso-8859-1", &f),
+	                    "café crème");
 }
 
 static void
@@ -123,7 +129,9 @@ replaces_invalid_bytes(void **state)
 	assert_non_null(strstr(s, "abc"));
 	assert_null(strchr(s, '\x01'));
 	/* Bytes iso-8859-8 leaves undefined. */
-	s = text("a\xA1\xFB" "b", "iso-8859-8", &f);
+	s = text("a\xA1\xFB"
+	         "b",
+	         "iso-8859-8", &f);
 	assert_true(sk_utf8_valid(s, strlen(s)));
 	assert_non_null(strstr(s, "\xEF\xBF\xBD"));
 }
@@ -141,30 +149,38 @@ decodes_rfc2047_words(void **state)
 	unsigned f;
 	(void)state;
 	assert_string_equal(words("=?ISO-8859-2?Q?Za=BF=F3=B3=E6?= g=?x?", &f),
-			    "Zażółć g=?x?");
-	assert_string_equal(words("=?utf-8?b?WmHFvMOzxYLEhw==?=", &f), "Zażółć");
+	                    "Zażółć g=?x?");
+	assert_string_equal(words("=?utf-8?b?WmHFvMOzxYLEhw==?=", &f),
+	                    "Zażółć");
 	/* Adjacent words: the space between them is not text. */
 	assert_string_equal(words("=?utf-8?q?a?= =?utf-8?q?b?=", &f), "ab");
-	assert_string_equal(words("=?utf-8?q?a?= x =?utf-8?q?b?=", &f), "a x b");
+	assert_string_equal(words("=?utf-8?q?a?= x =?utf-8?q?b?=", &f),
+	                    "a x b");
 	/* A character split across two B words. */
-	assert_string_equal(words("=?UTF-8?B?xQ==?=\n =?UTF-8?B?gg==?=", &f), "ł");
+	assert_string_equal(words("=?UTF-8?B?xQ==?=\n =?UTF-8?B?gg==?=", &f),
+	                    "ł");
 	/* Mixed charsets next to each other. */
-	assert_string_equal(words("=?iso-8859-2?q?=A3=F3d=BC?= =?windows-1250?q?_i_=8Cl=B9sk?=", &f),
-			    "Łódź i Śląsk");
+	assert_string_equal(
+	    words("=?iso-8859-2?q?=A3=F3d=BC?= =?windows-1250?q?_i_=8Cl=B9sk?=",
+	          &f),
+	    "Łódź i Śląsk");
 	/* An RFC 2231 language suffix in the charset. */
 	assert_string_equal(words("=?utf-8*pl?q?ma=C5=82y?=", &f), "mały");
 	/* Unknown charset: detected. */
 	assert_string_equal(words("=?x-klingon?q?z=B9b?=", &f), "ząb");
 	assert_int_equal(f, SK_MSG_CHARSET_GUESSED);
 	/* Raw 8-bit UTF-8 is not a guess; raw windows-1250 is. */
-	assert_string_equal(words("Gmina \xC5\x81\xC4\x85ka", &f), "Gmina Łąka");
+	assert_string_equal(words("Gmina \xC5\x81\xC4\x85ka", &f),
+	                    "Gmina Łąka");
 	assert_int_equal(f, 0);
 	assert_string_equal(words("Gmina \xA3\xB9ka", &f), "Gmina Łąka");
 	assert_int_equal(f, SK_MSG_CHARSET_GUESSED);
 	/* Broken words stay as they are. */
-	assert_string_equal(words("=?utf-8?q?unterminated", &f), "=?utf-8?q?unterminated");
+	assert_string_equal(words("=?utf-8?q?unterminated", &f),
+	                    "=?utf-8?q?unterminated");
 	assert_string_equal(words("=??q?x?=", &f), "=??q?x?=");
-	assert_string_equal(words("  many \t  spaces\n here ", &f), "many spaces here");
+	assert_string_equal(words("  many \t  spaces\n here ", &f),
+	                    "many spaces here");
 }
 
 static const char *
@@ -182,31 +198,38 @@ decodes_rfc2231_parameters(void **state)
 	struct sk_mime_field f;
 	unsigned flags = 0;
 	const char *v = "Attachment; filename*0*=utf-8'pl'%C5%81%C3%B3d; "
-			"filename*1*=%C5%BA.pdf; filename=\"stara.pdf\"";
+	                "filename*1*=%C5%BA.pdf; filename=\"stara.pdf\"";
 
 	(void)state;
 	sk_mime_field_parse(A, v, strlen(v), &flags, &f);
 	assert_string_equal(f.value, "attachment");
 	assert_string_equal(sk_mime_field_param(&f, "filename"), "Łódź.pdf");
 	/* One character split between sections. */
-	assert_string_equal(param("a; name*0*=utf-8''%C5; name*1*=%81.txt", "name"), "Ł.txt");
+	assert_string_equal(
+	    param("a; name*0*=utf-8''%C5; name*1*=%81.txt", "name"), "Ł.txt");
 	/* Sections given out of order; a plain section in between. */
-	assert_string_equal(param("a; n*2*=%21; n*0*=iso-8859-2''%A3; n*1=\"x y\"", "n"),
-			    "Łx y!");
+	assert_string_equal(
+	    param("a; n*2*=%21; n*0*=iso-8859-2''%A3; n*1=\"x y\"", "n"),
+	    "Łx y!");
 	/* A gap ends the value. */
 	assert_string_equal(param("a; n*0=ab; n*2=zz", "n"), "ab");
 	/* Single extended value in windows-1250. */
-	assert_string_equal(param("a; filename*=windows-1250''%A3%B9ka.doc", "filename"),
-			    "Łąka.doc");
+	assert_string_equal(
+	    param("a; filename*=windows-1250''%A3%B9ka.doc", "filename"),
+	    "Łąka.doc");
 	/* RFC 2047 in a plain (Outlook) value. */
-	assert_string_equal(param("a; name=\"=?utf-8?B?xYHDs2TFui5wZGY=?=\"", "name"),
-			    "Łódź.pdf");
+	assert_string_equal(
+	    param("a; name=\"=?utf-8?B?xYHDs2TFui5wZGY=?=\"", "name"),
+	    "Łódź.pdf");
 	/* Quoted strings with escapes and ';' inside. */
-	assert_string_equal(param("a; name=\"a\\\"b;c\"; x=1", "name"), "a\"b;c");
-	assert_string_equal(param("text/plain; charset=ISO-8859-2 (komentarz)", "charset"),
-			    "ISO-8859-2 (komentarz)");
-	assert_string_equal(param("text/plain; boundary=\"=_?a  b?=\"", "boundary"),
-			    "=_?a  b?=");
+	assert_string_equal(param("a; name=\"a\\\"b;c\"; x=1", "name"),
+	                    "a\"b;c");
+	assert_string_equal(
+	    param("text/plain; charset=ISO-8859-2 (komentarz)", "charset"),
+	    "ISO-8859-2 (komentarz)");
+	assert_string_equal(
+	    param("text/plain; boundary=\"=_?a  b?=\"", "boundary"),
+	    "=_?a  b?=");
 	assert_null(param("text/plain", "charset"));
 }
 
@@ -240,9 +263,12 @@ parses_dates_leniently(void **state)
 		{ "2024-01-15 08:12:00Z", 1705306320 },
 		{ "  Mon,  15  Jan  2024  9:12  +0100 ", 1705306320 },
 	};
-	static const char *const bad[] = { "", "wczoraj", "32 Jan 2024 10:00",
-					   "Mon, 15 Foo 2024 10:00", "15 Jan 1800 10:00:00",
-					   "99:99" };
+	static const char *const bad[] = { "",
+		                           "wczoraj",
+		                           "32 Jan 2024 10:00",
+		                           "Mon, 15 Foo 2024 10:00",
+		                           "15 Jan 1800 10:00:00",
+		                           "99:99" };
 	(void)state;
 	for (size_t i = 0; i < SK_ARRAY_SIZE(ok); i++) {
 		time_t t = 0;
@@ -260,9 +286,10 @@ parses_address_lists(void **state)
 {
 	struct sk_mime_addr *a;
 	unsigned f = 0;
-	const char *s = "\"Kowalska, Anna\" <A@X.example>, b@y.example (Bartek B.), "
-			"Grupa: c@z.example, =?utf-8?q?Pawe=C5=82?= <p@q.example>;, "
-			"<bare@angle.example>, Tylko Nazwa";
+	const char *s =
+	    "\"Kowalska, Anna\" <A@X.example>, b@y.example (Bartek B.), "
+	    "Grupa: c@z.example, =?utf-8?q?Pawe=C5=82?= <p@q.example>;, "
+	    "<bare@angle.example>, Tylko Nazwa";
 	size_t n = sk_mime_addresses(A, s, strlen(s), 100, &f, &a);
 
 	(void)state;
@@ -301,12 +328,13 @@ splits_a_header_block(void **state)
 {
 	struct sk_mime_headers hs;
 	const char *m = "From mboxrd@z Thu Jan  1 00:00:00 1970\n"
-			"Subject: one\n two\r\nX-Empty:\nFrom : a@b\n\nbody\n";
+	                "Subject: one\n two\r\nX-Empty:\nFrom : a@b\n\nbody\n";
 	size_t n;
 	(void)state;
 	sk_mime_headers_parse(A, m, strlen(m), 1 << 20, &hs);
 	assert_int_equal(hs.n, 3);
-	assert_string_equal(sk_mime_header_get(A, &hs, "subject", &n), "one two");
+	assert_string_equal(sk_mime_header_get(A, &hs, "subject", &n),
+	                    "one two");
 	assert_string_equal(sk_mime_header_get(A, &hs, "X-Empty", &n), "");
 	assert_string_equal(sk_mime_header_get(A, &hs, "FROM", &n), "a@b");
 	assert_string_equal(m + hs.end, "body\n");
@@ -341,17 +369,22 @@ turns_html_into_text(void **state)
 	assert_string_equal(html("<p>a</p><p>b</p>", NULL), "a\n\nb");
 	assert_string_equal(html("a<br>b<br><br>c", NULL), "a\nb\n\nc");
 	assert_string_equal(html("<a href='http://x.pl/a'>strona</a>", NULL),
-			    "strona (http://x.pl/a)");
-	assert_string_equal(html("<a href='mailto:a@b.pl'>a@b.pl</a>", NULL), "a@b.pl");
-	assert_string_equal(html("<a href='javascript:x()'>klik</a>", NULL), "klik");
-	assert_string_equal(html("<style>x{}</style><script>y()</script>z", NULL), "z");
+	                    "strona (http://x.pl/a)");
+	assert_string_equal(html("<a href='mailto:a@b.pl'>a@b.pl</a>", NULL),
+	                    "a@b.pl");
+	assert_string_equal(html("<a href='javascript:x()'>klik</a>", NULL),
+	                    "klik");
+	assert_string_equal(
+	    html("<style>x{}</style><script>y()</script>z", NULL), "z");
 	assert_string_equal(html("a&nbsp;&nbsp;b &amp; c", NULL), "a b & c");
-	assert_string_equal(html("<blockquote><p>q1</p><p>q2</p></blockquote>r", NULL),
-			    "> q1\n>\n> q2\n\nr");
+	assert_string_equal(
+	    html("<blockquote><p>q1</p><p>q2</p></blockquote>r", NULL),
+	    "> q1\n>\n> q2\n\nr");
 	assert_string_equal(html("<pre>a  b\n c</pre>", NULL), "a  b\n c");
-	assert_string_equal(html("<p>\xA3\xF3\x64\xBC</p>", "iso-8859-2"), "Łódź");
-	assert_string_equal(html("<meta charset=windows-1250><p>\xA3\xB9ka</p>", NULL),
-			    "Łąka");
+	assert_string_equal(html("<p>\xA3\xF3\x64\xBC</p>", "iso-8859-2"),
+	                    "Łódź");
+	assert_string_equal(
+	    html("<meta charset=windows-1250><p>\xA3\xB9ka</p>", NULL), "Łąka");
 }
 
 static void
@@ -380,9 +413,11 @@ finds_where_quoting_starts(void **state)
 {
 	const char *s;
 	(void)state;
-	s = "Odpowiedź.\n\nOn Mon, Jan 15, 2024 at 9:12 AM Anna <a@b> wrote:\n> pytanie\n";
+	s = "Odpowiedź.\n\nOn Mon, Jan 15, 2024 at 9:12 AM Anna <a@b> "
+	    "wrote:\n> pytanie\n";
 	assert_true(sk_starts_with(s + qs(s), "On Mon"));
-	s = "Odpowiedź.\n\nDnia 15.01.2024 Anna napisała:\n\n> pytanie\n>\n> x\n";
+	s = "Odpowiedź.\n\nDnia 15.01.2024 Anna napisała:\n\n> pytanie\n>\n> "
+	    "x\n";
 	assert_true(sk_starts_with(s + qs(s), "Dnia"));
 	s = "Tekst.\n\n> cytat bez atrybucji\n";
 	assert_true(sk_starts_with(s + qs(s), "> cytat"));

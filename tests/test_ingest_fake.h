@@ -33,7 +33,7 @@ static struct {
 	struct fake_file {
 		char *name;
 		int64_t src;
-	} *files;
+	} * files;
 	size_t n_files, cap_files, n_files_committed;
 	struct fake_src src[8];
 	size_t n_src;
@@ -129,7 +129,7 @@ sk_index_rollback(struct sk_index *ix)
 
 enum sk_status
 sk_index_add_message(struct sk_index *ix, const struct sk_message *m,
-		     int64_t *id_out, struct sk_err *err)
+                     int64_t *id_out, struct sk_err *err)
 {
 	struct fake_msg *f;
 
@@ -143,7 +143,8 @@ sk_index_add_message(struct sk_index *ix, const struct sk_message *m,
 		    !strcmp(fx.msgs[i].body, m->body))
 			return sk_err_set(err, SK_EEXIST, "stored already");
 	if (fx.n == fx.cap)
-		sk_xgrow((void **)&fx.msgs, &fx.cap, fx.n + 1, sizeof(*fx.msgs));
+		sk_xgrow((void **)&fx.msgs, &fx.cap, fx.n + 1,
+		         sizeof(*fx.msgs));
 	f = &fx.msgs[fx.n++];
 	memset(f, 0, sizeof(*f));
 	f->message_id = fx_dup(m->message_id);
@@ -173,14 +174,23 @@ sk_index_add_message(struct sk_index *ix, const struct sk_message *m,
 	return SK_OK;
 }
 
+/* The fake holds nothing back: what ingest flagged is what it stored. */
+unsigned
+sk_index_added_flags(const struct sk_index *ix)
+{
+	(void)ix;
+	return fx.n ? fx.msgs[fx.n - 1].flags : 0;
+}
+
 enum sk_status
 sk_index_source_get(struct sk_index *ix, const char *kind, const char *loc,
-		    struct sk_source_state *st, struct sk_err *err)
+                    struct sk_source_state *st, struct sk_err *err)
 {
 	(void)ix;
 	(void)err;
 	for (size_t i = 0; i < fx.n_src; i++)
-		if (!strcmp(fx.src[i].kind, kind) && !strcmp(fx.src[i].loc, loc)) {
+		if (!strcmp(fx.src[i].kind, kind) &&
+		    !strcmp(fx.src[i].loc, loc)) {
 			*st = fx.src[i].st;
 			return SK_OK;
 		}
@@ -197,7 +207,7 @@ sk_index_source_get(struct sk_index *ix, const char *kind, const char *loc,
 
 enum sk_status
 sk_index_source_set(struct sk_index *ix, const struct sk_source_state *st,
-		    struct sk_err *err)
+                    struct sk_err *err)
 {
 	(void)ix;
 	(void)err;
@@ -214,24 +224,26 @@ sk_index_source_set(struct sk_index *ix, const struct sk_source_state *st,
 
 bool
 sk_index_source_file_done(struct sk_index *ix, int64_t source_id,
-			  const char *name)
+                          const char *name)
 {
 	(void)ix;
 	for (size_t i = 0; i < fx.n_files; i++)
-		if (fx.files[i].src == source_id && !strcmp(fx.files[i].name, name))
+		if (fx.files[i].src == source_id &&
+		    !strcmp(fx.files[i].name, name))
 			return true;
 	return false;
 }
 
 enum sk_status
 sk_index_source_file_add(struct sk_index *ix, int64_t source_id,
-			 const char *name, struct sk_err *err)
+                         const char *name, struct sk_err *err)
 {
 	if (sk_index_source_file_done(ix, source_id, name))
-		return sk_err_set(err, SK_EEXIST, "file '%s' recorded twice", name);
+		return sk_err_set(err, SK_EEXIST, "file '%s' recorded twice",
+		                  name);
 	if (fx.n_files == fx.cap_files)
 		sk_xgrow((void **)&fx.files, &fx.cap_files, fx.n_files + 1,
-			 sizeof(*fx.files));
+		         sizeof(*fx.files));
 	fx.files[fx.n_files].name = sk_xstrdup(name);
 	fx.files[fx.n_files++].src = source_id;
 	if (!fx.in_txn)

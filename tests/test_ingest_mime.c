@@ -118,12 +118,16 @@ prefers_plain_text_in_alternative(void **state)
 static void
 keeps_parts_when_final_boundary_is_missing(void **state)
 {
-	const struct sk_message *m = parse(*state, "missing-final-boundary.eml");
+	const struct sk_message *m =
+	    parse(*state, "missing-final-boundary.eml");
 	assert_string_equal(m->body, "Treść wiadomości bez końcowej granicy.");
 	assert_int_equal(m->n_attachments, 1);
 	assert_string_equal(m->attachments[0].filename, "dane.bin");
 	assert_int_equal(m->attachments[0].size, 9);
-	assert_memory_equal(m->attachments[0].data, "\x00\x01\x02" "binary", 9);
+	assert_memory_equal(m->attachments[0].data,
+	                    "\x00\x01\x02"
+	                    "binary",
+	                    9);
 }
 
 static void
@@ -133,7 +137,7 @@ keeps_text_when_boundary_never_occurs(void **state)
 	assert_true(m->flags & SK_MSG_MALFORMED);
 	assert_non_null(m->parse_error);
 	assert_non_null(strstr(m->body, "To jest tekst, który powinien zostać "
-					"zachowany."));
+	                                "zachowany."));
 }
 
 static void
@@ -148,7 +152,8 @@ static void
 reads_deep_nesting_within_a_raised_limit(void **state)
 {
 	struct sk_limits lim = { .depth = 2000 };
-	const struct sk_message *m = parse_lim(*state, "deep-nesting.eml", &lim);
+	const struct sk_message *m =
+	    parse_lim(*state, "deep-nesting.eml", &lim);
 	assert_false(m->flags & SK_MSG_TRUNCATED);
 	assert_string_equal(m->body, "najgłębszy tekst");
 }
@@ -205,7 +210,7 @@ keeps_a_message_without_header(void **state)
 	assert_true(m->flags & SK_MSG_MALFORMED);
 	assert_true(m->flags & SK_MSG_SYNTHETIC_ID);
 	assert_string_equal(m->body, "Tylko treść, bez żadnego nagłówka.\n"
-				     "Druga linia.");
+	                             "Druga linia.");
 	assert_string_equal(m->subject, "");
 	assert_string_equal(m->from_addr, "");
 }
@@ -226,8 +231,11 @@ makes_a_stable_synthetic_id(void **state)
 	{
 		size_t len;
 		char *raw = sk_test_read("mime/no-message-id.eml", &len);
-		char *more = sk_arena_printf(f->a, "Received: from x by y; Mon, 15 Jan "
-						   "2024 10:00:00 +0100\n%s", raw);
+		char *more =
+		    sk_arena_printf(f->a,
+		                    "Received: from x by y; Mon, 15 Jan "
+		                    "2024 10:00:00 +0100\n%s",
+		                    raw);
 		struct sk_message m2;
 		sk_ingest_parse(f->a, NULL, more, strlen(more), &m2);
 		assert_string_equal(m2.message_id, first);
@@ -238,7 +246,8 @@ makes_a_stable_synthetic_id(void **state)
 static void
 decodes_raw_8bit_windows_1250_headers(void **state)
 {
-	const struct sk_message *m = parse(*state, "raw-8bit-cp1250-headers.eml");
+	const struct sk_message *m =
+	    parse(*state, "raw-8bit-cp1250-headers.eml");
 	assert_string_equal(m->subject, "Sprawozdanie z gminy Łąka");
 	assert_string_equal(m->from_name, "Paweł Łęcki");
 	assert_true(m->flags & SK_MSG_CHARSET_GUESSED);
@@ -259,10 +268,11 @@ decodes_rfc2231_continuations(void **state)
 	const struct sk_message *m = parse(*state, "rfc2231-filename.eml");
 	assert_int_equal(m->n_attachments, 1);
 	assert_string_equal(m->attachments[0].filename,
-			    "Łódź – regulamin zamówień.pdf");
+	                    "Łódź – regulamin zamówień.pdf");
 	assert_string_equal(m->attachments[0].content_type, "application/pdf");
 	assert_string_equal(m->attachments[0].extract_status, "ok");
-	assert_non_null(strstr(m->attachments[0].text, "Regulamin zamowien Lodz"));
+	assert_non_null(
+	    strstr(m->attachments[0].text, "Regulamin zamowien Lodz"));
 	assert_string_equal(m->body, "W załączeniu.");
 }
 
@@ -306,9 +316,9 @@ reads_html_only_mail_without_scripts(void **state)
 	assert_null(strstr(m->body, "color"));
 	assert_null(strstr(m->body, "Tytuł"));
 	assert_true(sk_starts_with(m->body, "Dzień dobry,\n\nzapraszamy na "
-					    "spotkanie (https://gmina.example/"
-					    "spotkanie) oraz na "
-					    "https://bip.example/."));
+	                                    "spotkanie (https://gmina.example/"
+	                                    "spotkanie) oraz na "
+	                                    "https://bip.example/."));
 	assert_non_null(strstr(m->body, "\n- punkt pierwszy\n- punkt drugi\n"));
 	assert_non_null(strstr(m->body, "Pozdrawiam\nAnna"));
 }
@@ -327,7 +337,7 @@ recovers_windows_1250_labelled_latin1(void **state)
 	const struct sk_message *m = parse(*state, "cp1250-as-latin1.eml");
 	assert_true(m->flags & SK_MSG_CHARSET_GUESSED);
 	assert_string_equal(m->body, "Proszę o przesłanie sprawozdania. "
-				     "Dziękuję, ząb i śnieg.");
+	                             "Dziękuję, ząb i śnieg.");
 }
 
 static void
@@ -335,7 +345,8 @@ reads_a_forwarded_message(void **state)
 {
 	const struct sk_message *m = parse(*state, "forwarded-rfc822.eml");
 	assert_true(sk_starts_with(m->body, "Przesyłam dalej.\n\n"));
-	assert_non_null(strstr(m->body, "Od: Piotr Zając <p.zajac@jaskowo.example>"));
+	assert_non_null(
+	    strstr(m->body, "Od: Piotr Zając <p.zajac@jaskowo.example>"));
 	assert_non_null(strstr(m->body, "Temat: Regulamin zamówień"));
 	assert_non_null(strstr(m->body, "Regulamin w załączeniu, pozdrawiam."));
 	assert_int_equal(m->n_attachments, 0);
@@ -344,8 +355,10 @@ reads_a_forwarded_message(void **state)
 static void
 reads_a_base64_forwarded_message(void **state)
 {
-	const struct sk_message *m = parse(*state, "forwarded-base64-rfc822.eml");
-	assert_non_null(strstr(m->body, "Od: Ewa Nowak <e.nowak@sosnica.example>"));
+	const struct sk_message *m =
+	    parse(*state, "forwarded-base64-rfc822.eml");
+	assert_non_null(
+	    strstr(m->body, "Od: Ewa Nowak <e.nowak@sosnica.example>"));
 	assert_non_null(strstr(m->body, "Taryfa dla wody – szczegóły."));
 }
 
@@ -370,7 +383,7 @@ marks_where_an_outlook_quote_starts(void **state)
 {
 	const struct sk_message *m = parse(*state, "outlook-quote.eml");
 	assert_true(sk_starts_with(m->body + m->quote_start,
-				   "-----Wiadomość oryginalna-----"));
+	                           "-----Wiadomość oryginalna-----"));
 	assert_non_null(strstr(m->body, "Czy ktoś ma wzór?"));
 }
 
@@ -378,8 +391,9 @@ static void
 marks_the_attribution_above_a_quote(void **state)
 {
 	const struct sk_message *m = parse(*state, "quoted-reply.eml");
-	assert_true(sk_starts_with(m->body + m->quote_start,
-				   "W dniu 15.01.2024 o 09:12, Anna Kowalczyk\n"));
+	assert_true(
+	    sk_starts_with(m->body + m->quote_start,
+	                   "W dniu 15.01.2024 o 09:12, Anna Kowalczyk\n"));
 	assert_string_equal(m->in_reply_to, "q0@test.example");
 	assert_int_equal(m->n_references, 2);
 	assert_string_equal(m->references[0], "root@test.example");
@@ -392,8 +406,9 @@ decodes_encoded_words_in_quoted_names(void **state)
 	const struct sk_message *m = parse(*state, "quoted-encoded-name.eml");
 	assert_string_equal(m->from_name, "Paweł Zając");
 	assert_string_equal(m->from_addr, "p.zajac@jaskowo.example");
-	assert_string_equal(m->to_addrs,
-			    "\"Kowalska, Anna\" <a@x.example>, Bartek <b@y.example>");
+	assert_string_equal(
+	    m->to_addrs,
+	    "\"Kowalska, Anna\" <a@x.example>, Bartek <b@y.example>");
 }
 
 static void
@@ -419,8 +434,9 @@ static void
 unwraps_format_flowed(void **state)
 {
 	const struct sk_message *m = parse(*state, "flowed.eml");
-	assert_string_equal(m->body, "To jest długi akapit, który klient poczty "
-				     "podzielił na kilka linii.\n\n> cytat dalej");
+	assert_string_equal(m->body,
+	                    "To jest długi akapit, który klient poczty "
+	                    "podzielił na kilka linii.\n\n> cytat dalej");
 	assert_true(sk_starts_with(m->body + m->quote_start, "> cytat"));
 }
 
@@ -437,7 +453,8 @@ static void
 skips_an_attachment_over_the_limit(void **state)
 {
 	struct sk_limits lim = { .attachment_bytes = 100 };
-	const struct sk_message *m = parse_lim(*state, "rfc2231-filename.eml", &lim);
+	const struct sk_message *m =
+	    parse_lim(*state, "rfc2231-filename.eml", &lim);
 	assert_int_equal(m->n_attachments, 1);
 	assert_string_equal(m->attachments[0].extract_status, "skipped");
 	assert_int_equal(m->attachments[0].size, 0);
@@ -462,6 +479,26 @@ parses_only_the_first_bytes_of_a_huge_message(void **state)
 	assert_true(m->flags & SK_MSG_TRUNCATED);
 	assert_string_equal(m->message_id, "many@test.example");
 	assert_int_equal(m->raw_len, 529136); /* raw is kept whole */
+}
+
+static void
+keeps_files_from_the_alternative_not_read(void **state)
+{
+	const struct sk_message *m =
+	    parse(*state, "attachment-in-html-alternative.eml");
+	assert_string_equal(m->body, "W załączeniu program.");
+	assert_int_equal(m->n_attachments, 1);
+	assert_string_equal(m->attachments[0].filename, "program.pdf");
+	assert_non_null(strstr(m->attachments[0].text, "Program spotkania"));
+	assert_false(m->flags & SK_MSG_HTML_ONLY);
+}
+
+static void
+does_not_count_a_signature_as_attachment(void **state)
+{
+	const struct sk_message *m = parse(*state, "pgp-signed.eml");
+	assert_string_equal(m->body, "Treść podpisana.");
+	assert_int_equal(m->n_attachments, 0);
 }
 
 static void
@@ -523,6 +560,8 @@ main(void)
 		T(skips_an_attachment_over_the_limit),
 		T(cuts_the_body_at_its_limit),
 		T(parses_only_the_first_bytes_of_a_huge_message),
+		T(keeps_files_from_the_alternative_not_read),
+		T(does_not_count_a_signature_as_attachment),
 		T(parses_headers_only_after_a_crash),
 	};
 	return cmocka_run_group_tests_name("ingest/mime", tests, NULL, NULL);

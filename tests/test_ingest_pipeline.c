@@ -34,8 +34,10 @@ static struct sk_ingest *
 start(unsigned workers, unsigned batch, const char *list_id,
       const struct sk_limits *lim)
 {
-	struct sk_ingest_settings set = { .workers = workers, .batch = batch,
-					  .list_id = list_id, .quiet = true };
+	struct sk_ingest_settings set = { .workers = workers,
+		                          .batch = batch,
+		                          .list_id = list_id,
+		                          .quiet = true };
 	struct sk_ingest *ing = NULL;
 	struct sk_err err = { 0 };
 
@@ -59,14 +61,15 @@ make_message(int i, const char *extra)
 {
 	struct sk_buf b;
 	sk_buf_init(&b, 1u << 24);
-	sk_buf_addf(&b,
-		    "Message-ID: <m%d@test.example>\nFrom: Jan <jan@test.example>\n"
-		    "Subject: wiadomość %d\n%s\nTreść numer %d.\n",
-		    i, i, extra ? extra : "", i);
+	sk_buf_addf(
+	    &b,
+	    "Message-ID: <m%d@test.example>\nFrom: Jan <jan@test.example>\n"
+	    "Subject: wiadomość %d\n%s\nTreść numer %d.\n",
+	    i, i, extra ? extra : "", i);
 	if (i % 7 == 3)
 		for (int k = 0; k < 6000; k++)
 			sk_buf_adds(&b, "Długi wiersz wypełnienia treści, aby "
-					"wiadomość była duża.\n");
+			                "wiadomość była duża.\n");
 	return sk_buf_take(&b, NULL);
 }
 
@@ -75,7 +78,8 @@ submit(struct sk_ingest *ing, const char *raw, const struct sk_ingest_pos *pos,
        enum sk_status want)
 {
 	struct sk_err err = { 0 };
-	assert_int_equal(sk_ingest_submit(ing, raw, strlen(raw), pos, &err), want);
+	assert_int_equal(sk_ingest_submit(ing, raw, strlen(raw), pos, &err),
+	                 want);
 }
 
 static void
@@ -206,7 +210,8 @@ skips_mail_of_other_lists(void **state)
 	struct sk_ingest *ing = start(1, 0, "praktyki.lista.example", NULL);
 	struct sk_ingest_counts n;
 	struct sk_err err = { 0 };
-	char *ours = make_message(1, "List-Id: Praktyki JST <praktyki.lista.example>\n");
+	char *ours =
+	    make_message(1, "List-Id: Praktyki JST <praktyki.lista.example>\n");
 	char *theirs = make_message(2, "List-Id: <inna.lista.example>\n");
 	char *none = make_message(3, NULL);
 
@@ -256,11 +261,12 @@ ends_the_run_when_the_store_fails(void **state)
 	enum sk_status rc = SK_OK;
 
 	(void)state;
-	assert_int_equal(sk_index_source_get(IX, "mbox", "/x", &st, &err), SK_OK);
+	assert_int_equal(sk_index_source_get(IX, "mbox", "/x", &st, &err),
+	                 SK_OK);
 	fx.fail_at = 3; /* the fourth add */
 	for (int i = 0; i < 6 && !rc; i++) {
 		struct sk_ingest_pos pos = { .source_id = st.id,
-					     .mbox_offset = 100 * (i + 1) };
+			                     .mbox_offset = 100 * (i + 1) };
 		char *m = make_message(i, NULL);
 		rc = sk_ingest_submit(ing, m, strlen(m), &pos, &err);
 		free(m);
@@ -343,7 +349,8 @@ stores_every_hostile_message(void **state)
 			continue;
 		snprintf(rel, sizeof(rel), "mime/%s", de->d_name);
 		raw = sk_test_read(rel, &len);
-		assert_int_equal(sk_ingest_submit(ing, raw, len, NULL, &err), SK_OK);
+		assert_int_equal(sk_ingest_submit(ing, raw, len, NULL, &err),
+		                 SK_OK);
 		free(raw);
 		files++;
 	}
@@ -357,7 +364,8 @@ stores_every_hostile_message(void **state)
 	finish(&ing, SK_OK);
 	assert_int_equal(fx.n_committed, (size_t)files);
 	for (size_t i = 0; i < fx.n_committed; i++) {
-		assert_true(sk_utf8_valid(fx.msgs[i].body, strlen(fx.msgs[i].body)));
+		assert_true(
+		    sk_utf8_valid(fx.msgs[i].body, strlen(fx.msgs[i].body)));
 		assert_true(fx.msgs[i].quote_start <= strlen(fx.msgs[i].body));
 	}
 }
@@ -378,5 +386,6 @@ main(void)
 		T(reads_one_message_from_a_pipe),
 		T(stores_every_hostile_message),
 	};
-	return cmocka_run_group_tests_name("ingest/pipeline", tests, NULL, NULL);
+	return cmocka_run_group_tests_name("ingest/pipeline", tests, NULL,
+	                                   NULL);
 }

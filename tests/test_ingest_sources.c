@@ -37,8 +37,9 @@ teardown(void **state)
 static struct sk_ingest *
 start(unsigned batch)
 {
-	struct sk_ingest_settings set = { .workers = 2, .batch = batch,
-					  .quiet = true };
+	struct sk_ingest_settings set = { .workers = 2,
+		                          .batch = batch,
+		                          .quiet = true };
 	struct sk_ingest *ing = NULL;
 	struct sk_err err = { 0 };
 	assert_int_equal(sk_ingest_new(IX, &set, &ing, &err), SK_OK);
@@ -61,7 +62,8 @@ copy_fixture(const char *rel)
 {
 	static char dst[700];
 	char cmd[1600];
-	snprintf(dst, sizeof(dst), "%s/%s", TMP, strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel);
+	snprintf(dst, sizeof(dst), "%s/%s", TMP,
+	         strrchr(rel, '/') ? strrchr(rel, '/') + 1 : rel);
 	snprintf(cmd, sizeof(cmd), "cp -R '%s' '%s'", sk_test_data(rel), dst);
 	assert_int_equal(system(cmd), 0);
 	return dst;
@@ -85,9 +87,9 @@ reads_nested_maildir_folders(void **state)
 	struct sk_err err = { 0 };
 
 	(void)state;
-	assert_int_equal(sk_ingest_maildir(ing, sk_test_data("maildir"), false,
-					   &err),
-			 SK_OK);
+	assert_int_equal(
+	    sk_ingest_maildir(ing, sk_test_data("maildir"), false, &err),
+	    SK_OK);
 	n = finish(&ing, SK_OK);
 	assert_int_equal(n.seen, 4);
 	assert_int_equal(n.stored, 4);
@@ -96,16 +98,16 @@ reads_nested_maildir_folders(void **state)
 	assert_non_null(fx_find("md4@test.example"));
 	assert_null(fx_find("md-tmp@test.example")); /* tmp/ is the MDA's */
 	assert_string_equal(body_of("md3@test.example"),
-			    "Wniosek o dofinansowanie złożony.");
+	                    "Wniosek o dofinansowanie złożony.");
 	assert_string_equal(fx_find("md3@test.example")->from_name, "Paweł");
 	/* The unique name is what precedes ":2,". */
 	assert_true(sk_index_source_file_done(IX, fx_source("maildir")->id,
-					      "1705306320.M1P100.skarbnica"));
+	                                      "1705306320.M1P100.skarbnica"));
 	assert_true(sk_index_source_file_done(IX, fx_source("maildir")->id,
-					      "1705306321.M2P100.skarbnica"));
+	                                      "1705306321.M2P100.skarbnica"));
 	assert_true(sk_index_source_file_done(
-		IX, fx_source("maildir")->id,
-		".Projekty/.Archiwum/1705306324.M5P100.skarbnica"));
+	    IX, fx_source("maildir")->id,
+	    ".Projekty/.Archiwum/1705306324.M5P100.skarbnica"));
 	assert_int_equal(fx.n_files, 4); /* not dovecot-uidlist */
 }
 
@@ -151,7 +153,8 @@ deliver_later(void *arg)
 	snprintf(dst, sizeof(dst), "%s/new/1705400000.M9P9.skarbnica", d->dir);
 	f = fopen(tmp, "w");
 	fputs("From: ewa@sosnica.example\nMessage-ID: <live@test.example>\n"
-	      "Subject: Na żywo\n\nDostarczona podczas obserwacji.\n", f);
+	      "Subject: Na żywo\n\nDostarczona podczas obserwacji.\n",
+	      f);
 	fclose(f);
 	rename(tmp, dst);
 	usleep(300 * 1000);
@@ -161,12 +164,17 @@ deliver_later(void *arg)
 	mkdir(folder, 0700);
 	usleep(300 * 1000);
 	snprintf(dst, sizeof(dst), "%s/.Nowy/cur/1705400001.M9P9.skarbnica:2,S",
-		 d->dir);
+	         d->dir);
 	f = fopen(dst, "w");
 	fputs("From: jan@jaskowo.example\nMessage-ID: <live2@test.example>\n"
-	      "Subject: W nowym folderze\n\nTreść.\n", f);
+	      "Subject: W nowym folderze\n\nTreść.\n",
+	      f);
 	fclose(f);
-	usleep(1500 * 1000);
+	/* Stop once both are committed (or after 15 s: the test fails). */
+	for (int i = 0;
+	     i < 150 && __atomic_load_n(&fx.n_committed, __ATOMIC_SEQ_CST) < 6;
+	     i++)
+		usleep(100 * 1000);
 	sk_ingest_stop();
 	return NULL;
 }
@@ -189,7 +197,7 @@ picks_up_new_mail_while_watching(void **state)
 	n = finish(&ing, SK_OK);
 	assert_int_equal(n.stored, 6);
 	assert_string_equal(body_of("live@test.example"),
-			    "Dostarczona podczas obserwacji.");
+	                    "Dostarczona podczas obserwacji.");
 	assert_non_null(fx_find("live2@test.example"));
 }
 
@@ -203,13 +211,13 @@ unescapes_mboxrd(void **state)
 	struct sk_err err = { 0 };
 
 	(void)state;
-	assert_int_equal(sk_ingest_mbox(ing, sk_test_data("mbox/mboxrd.mbox"), &err),
-			 SK_OK);
+	assert_int_equal(
+	    sk_ingest_mbox(ing, sk_test_data("mbox/mboxrd.mbox"), &err), SK_OK);
 	n = finish(&ing, SK_OK);
 	assert_int_equal(n.stored, 3);
 	assert_string_equal(body_of("rd2@test.example"),
-			    "From the start of a line\n>From quoted once\n"
-			    ">>From quoted twice\nNot >From the start");
+	                    "From the start of a line\n>From quoted once\n"
+	                    ">>From quoted twice\nNot >From the start");
 	assert_string_equal(body_of("rd3@test.example"), "Koniec.");
 	/* The separator's blank line is not part of a message. */
 	{
@@ -228,14 +236,15 @@ unescapes_mboxo(void **state)
 	struct sk_err err = { 0 };
 
 	(void)state;
-	assert_int_equal(sk_ingest_mbox(ing, sk_test_data("mbox/mboxo.mbox"), &err),
-			 SK_OK);
+	assert_int_equal(
+	    sk_ingest_mbox(ing, sk_test_data("mbox/mboxo.mbox"), &err), SK_OK);
 	n = finish(&ing, SK_OK);
 	assert_int_equal(n.stored, 3);
 	assert_string_equal(body_of("o1@test.example"),
-			    "From escaped\n>>From kept as is");
-	assert_string_equal(body_of("o2@test.example"),
-			    "Bez pustej linii na końcu.\nFrom here on it is body text");
+	                    "From escaped\n>>From kept as is");
+	assert_string_equal(
+	    body_of("o2@test.example"),
+	    "Bez pustej linii na końcu.\nFrom here on it is body text");
 	assert_string_equal(body_of("o3@test.example"), "Ostatnia.");
 }
 
@@ -285,7 +294,8 @@ rereads_an_mbox_whose_position_is_stale(void **state)
 	finish(&ing, SK_OK);
 	/* The file was rewritten; the recorded offset is mid-message. */
 	assert_non_null(realpath(path, real));
-	assert_int_equal(sk_index_source_get(IX, "mbox", real, &st, &err), SK_OK);
+	assert_int_equal(sk_index_source_get(IX, "mbox", real, &st, &err),
+	                 SK_OK);
 	st.mbox_offset = 17;
 	assert_int_equal(sk_index_source_set(IX, &st, &err), SK_OK);
 	ing = start(0);
@@ -302,16 +312,18 @@ refuses_a_file_that_is_not_an_mbox(void **state)
 	struct sk_err err = { 0 };
 
 	(void)state;
-	assert_int_equal(sk_ingest_mbox(ing, sk_test_data("mbox/not-an-mbox.txt"),
-					&err),
-			 SK_EPARSE);
-	assert_int_equal(sk_ingest_mbox(ing, "/no/such/file", &err), SK_ENOTFOUND);
+	assert_int_equal(
+	    sk_ingest_mbox(ing, sk_test_data("mbox/not-an-mbox.txt"), &err),
+	    SK_EPARSE);
+	assert_int_equal(sk_ingest_mbox(ing, "/no/such/file", &err),
+	                 SK_ENOTFOUND);
 	assert_int_equal(sk_ingest_maildir(ing, "/no/such/dir", false, &err),
-			 SK_ENOTFOUND);
+	                 SK_ENOTFOUND);
 	finish(&ing, SK_OK);
 }
 
-/* ---- corpora ---------------------------------------------------------------- */
+/* ---- corpora ----------------------------------------------------------------
+ */
 
 static void
 reads_the_notmuch_corpus(void **state)
@@ -352,8 +364,10 @@ reads_the_polish_spam_mbox(void **state)
 	assert_int_equal(n.seen, 44);
 	assert_int_equal(n.stored + n.duplicates, 44);
 	for (size_t i = 0; i < fx.n_committed; i++) {
-		assert_true(sk_utf8_valid(fx.msgs[i].body, strlen(fx.msgs[i].body)));
-		polish |= strstr(fx.msgs[i].subject, "Nawiązanie współpracy") != NULL;
+		assert_true(
+		    sk_utf8_valid(fx.msgs[i].body, strlen(fx.msgs[i].body)));
+		polish |=
+		    strstr(fx.msgs[i].subject, "Nawiązanie współpracy") != NULL;
 	}
 	assert_true(polish);
 }
@@ -375,13 +389,13 @@ mojibake(const char *s)
 	return false;
 }
 
-/* The demo corpus (the mbox files in demo/, generated by demo/generate.py): every
- * encoding its generator writes must come out as correct Polish. */
+/* The demo corpus (the mbox files in demo/, generated by demo/generate.py):
+ * every encoding its generator writes must come out as correct Polish. */
 static void
 reads_the_demo_corpus_in_polish(void **state)
 {
 	static const char *const files[] = { "demo/praktyki-2024.mbox",
-					     "demo/praktyki-2025.mbox" };
+		                             "demo/praktyki-2025.mbox" };
 	size_t guessed = 0, html = 0, docs = 0;
 
 	(void)state;
@@ -410,7 +424,8 @@ reads_the_demo_corpus_in_polish(void **state)
 		assert_true(m->from_addr[0] != '\0');
 		guessed += (m->flags & SK_MSG_CHARSET_GUESSED) != 0;
 		html += (m->flags & SK_MSG_HTML_ONLY) != 0;
-		if (m->att_text && m->att_status && !strcmp(m->att_status, "ok"))
+		if (m->att_text && m->att_status &&
+		    !strcmp(m->att_status, "ok"))
 			docs++;
 		if (m->flags & SK_MSG_HTML_ONLY)
 			assert_null(strstr(m->body, "<p>"));

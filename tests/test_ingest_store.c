@@ -37,10 +37,11 @@ open_store(void)
 	struct sk_err err = { 0 };
 
 	snprintf(dir, sizeof(dir), "%s/data", TMP);
-	assert_int_equal(sk_index_open(dir, SK_INDEX_WRITE | SK_INDEX_CREATE |
-						    SK_INDEX_NO_XAPIAN,
-				       &ix, &err),
-			 SK_OK);
+	assert_int_equal(
+	    sk_index_open(dir,
+	                  SK_INDEX_WRITE | SK_INDEX_CREATE | SK_INDEX_NO_XAPIAN,
+	                  &ix, &err),
+	    SK_OK);
 	return ix;
 }
 
@@ -55,15 +56,16 @@ make_maildir(char path[600])
 
 	snprintf(path, 600, "%s/Maildir", TMP);
 	snprintf(cmd, sizeof(cmd), "mkdir -p '%s/cur' '%s/new' '%s/tmp'", path,
-		 path, path);
+	         path, path);
 	assert_int_equal(system(cmd), 0);
 	d = opendir(sk_test_data("mime"));
 	assert_non_null(d);
 	while ((de = readdir(d))) {
 		if (!strstr(de->d_name, ".eml"))
 			continue;
-		snprintf(cmd, sizeof(cmd), "cp '%s/%s' '%s/cur/%d.M%dP1.test:2,S'",
-			 sk_test_data("mime"), de->d_name, path, 1700000000 + k, k);
+		snprintf(
+		    cmd, sizeof(cmd), "cp '%s/%s' '%s/cur/%d.M%dP1.test:2,S'",
+		    sk_test_data("mime"), de->d_name, path, 1700000000 + k, k);
 		assert_int_equal(system(cmd), 0);
 		k++;
 	}
@@ -113,27 +115,27 @@ stores_the_hostile_corpus_whole(void **state)
 	assert_true(st.flagged >= 3);
 
 	/* The message that crashes libetpan: kept raw, flagged, readable. */
-	assert_int_equal(sk_index_message(ix, a, &v, "crash-1@test.example", &row,
-					  &err),
-			 SK_OK);
+	assert_int_equal(
+	    sk_index_message(ix, a, &v, "crash-1@test.example", &row, &err),
+	    SK_OK);
 	assert_true(row.flags & SK_MSG_MALFORMED);
 	assert_true(sk_starts_with(row.parse_error, "parser crashed ("));
 	assert_string_equal(row.subject, "Granica w cudzysłowie");
 	assert_int_equal(sk_index_message_raw(ix, a, &v, "crash-1@test.example",
-					      &raw, &raw_len, &err),
-			 SK_OK);
+	                                      &raw, &raw_len, &err),
+	                 SK_OK);
 	file = sk_test_read("mime/boundary-quote-crash.eml", &file_len);
 	assert_int_equal(raw_len, file_len);
 	assert_memory_equal(raw, file, file_len);
 	free(file);
 
 	/* Text from attachments and charsets made it in. */
-	assert_int_equal(sk_index_message(ix, a, &v, "rfc2231@test.example", &row,
-					  &err),
-			 SK_OK);
+	assert_int_equal(
+	    sk_index_message(ix, a, &v, "rfc2231@test.example", &row, &err),
+	    SK_OK);
 	assert_int_equal(row.n_attachments, 1);
 	assert_string_equal(row.attachments[0].filename,
-			    "Łódź – regulamin zamówień.pdf");
+	                    "Łódź – regulamin zamówień.pdf");
 	assert_string_equal(row.attachments[0].extract_status, "ok");
 
 	/* Reading the Maildir again stores nothing twice. */
@@ -158,9 +160,9 @@ resumes_an_mbox_in_the_real_store(void **state)
 	(void)state;
 	for (int run = 0; run < 2; run++) {
 		assert_int_equal(sk_ingest_new(ix, &set, &ing, &err), SK_OK);
-		assert_int_equal(sk_ingest_mbox(ing, sk_test_data("mbox/mboxrd.mbox"),
-						&err),
-				 SK_OK);
+		assert_int_equal(
+		    sk_ingest_mbox(ing, sk_test_data("mbox/mboxrd.mbox"), &err),
+		    SK_OK);
 		sk_ingest_counts(ing, &n);
 		assert_int_equal(sk_ingest_finish(&ing, &err), SK_OK);
 		assert_int_equal(n.seen, run == 0 ? 3 : 0);

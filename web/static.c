@@ -53,7 +53,7 @@ const char sk_web_css[] =
     ".search-mini label{position:absolute;left:-999rem}\n"
     ".search-mini input{padding:.3rem .5rem;border:1px solid #fff;"
     "border-radius:3px;min-width:0;width:12rem;max-width:100%;font:inherit}\n"
-    ".search-mini button{background:#fff;color:#12395c;border:0;"
+    "header.site .search-mini button{background:#fff;color:#12395c;border:0;"
     "border-radius:3px;padding:.3rem .7rem;font:inherit;cursor:pointer}\n"
     "main{display:block;padding:1rem 0 2rem}\n"
     "h1{font-size:1.75rem;line-height:1.25;margin:.5rem 0 1rem}\n"

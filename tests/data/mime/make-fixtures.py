@@ -54,8 +54,12 @@ def pdf(text):
 def docx(xml_body):
     bio = io.BytesIO()
     with zipfile.ZipFile(bio, 'w', zipfile.ZIP_DEFLATED) as z:
-        z.writestr('[Content_Types].xml', '<?xml version="1.0"?><Types/>')
-        z.writestr('word/document.xml', xml_body)
+        for name, data in (('[Content_Types].xml', '<?xml version="1.0"?><Types/>'),
+                           ('word/document.xml', xml_body)):
+            # A fixed time stamp, so that the files come out the same.
+            info = zipfile.ZipInfo(name, date_time=(2024, 1, 15, 9, 12, 0))
+            info.compress_type = zipfile.ZIP_DEFLATED
+            z.writestr(info, data)
     return bio.getvalue()
 
 # 1. The libetpan 1.9.4 crash (DEPENDENCIES.md): a quote as the boundary.
@@ -285,3 +289,24 @@ w('fake-doc.eml', hdr('Stary format', 'fakedoc@test.example',
   '--B\nContent-Type: application/msword; name="stary.doc"\n'
   'Content-Transfer-Encoding: base64\n\n' + b64(b'\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1' + b'\x00' * 600) +
   '--B--\n')
+
+# 35. Apple Mail: the PDF sits in the HTML alternative, next to an inline
+# picture; the plain alternative is read, the PDF kept, the picture not.
+w('attachment-in-html-alternative.eml', hdr('Załącznik w HTML', 'apple@test.example',
+  'Content-Type: multipart/alternative; boundary="A"\n') +
+  '\n--A\nContent-Type: text/plain; charset=utf-8\n\nW załączeniu program.\n'
+  '--A\nContent-Type: multipart/mixed; boundary="M"\n\n'
+  '--M\nContent-Type: text/html; charset=utf-8\n\n<p>W załączeniu <b>program</b>.</p>\n'
+  '--M\nContent-Type: image/png; name="logo.png"\nContent-Disposition: inline; filename="logo.png"\n'
+  'Content-Transfer-Encoding: base64\n\n' + b64(b'\x89PNG\r\n\x1a\n') +
+  '--M\nContent-Type: application/pdf; name="program.pdf"\n'
+  'Content-Disposition: attachment; filename="program.pdf"\n'
+  'Content-Transfer-Encoding: base64\n\n' + b64(pdf('Program spotkania')) +
+  '--M--\n--A--\n')
+
+# 36. A PGP-signed message: the signature is not an attachment.
+w('pgp-signed.eml', hdr('Podpisana', 'signed@test.example',
+  'Content-Type: multipart/signed; micalg=pgp-sha256; protocol="application/pgp-signature"; boundary="S"\n') +
+  '\n--S\nContent-Type: text/plain; charset=utf-8\n\nTreść podpisana.\n'
+  '--S\nContent-Type: application/pgp-signature; name="signature.asc"\n\n'
+  '-----BEGIN PGP SIGNATURE-----\nabc\n-----END PGP SIGNATURE-----\n--S--\n')
