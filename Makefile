@@ -71,8 +71,9 @@ $(BUILD)/%.o: %.S
 .PHONY: all check check-san lint clean deps demo bench fuzz
 .SECONDARY:
 all: skarbnica
+# Replace atomically: a running ./skarbnica keeps its old file.
 skarbnica: $(BUILD)/skarbnica
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 deps:
 	sh scripts/install-deps

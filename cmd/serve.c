@@ -1,11 +1,13 @@
 /* cmd/serve.c: `serve` and `demo` — the web front end over a data
  * directory, and the embedded demo partnership. */
 #include "cmd/cmd.h"
+#include "mailer/sk_mailer.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -22,9 +24,26 @@ static int
 serve(struct cmd_ctx *c, const char *listen, bool public_mode)
 {
 	struct sk_web_settings s;
+	struct sk_mail_settings ms; /* lives as long as the server */
 	struct sk_err err = { 0 };
 
 	sk_web_settings_from_config(&s, &c->cfg);
+	/* web/ cannot include mailer/: hand it the composers. Without
+	 * smtp.from (and list.address for notes) they answer SK_EINVAL, so
+	 * the note form and "Wyślij link" only work when those are set. */
+	sk_mail_settings_from_config(&ms, &c->cfg);
+	if (ms.from && *ms.from) {
+		if (ms.list_address && *ms.list_address) {
+			s.note_compose = sk_mail_note_compose;
+			s.note_compose_ctx = &ms;
+		}
+		/* Links in the mail need web.base_url (never the Host
+		 * header of the request). */
+		if (s.base_url && *s.base_url) {
+			s.login_compose = sk_mail_login_compose;
+			s.login_compose_ctx = &ms;
+		}
+	}
 	if (listen)
 		s.listen = listen;
 	if (public_mode)
@@ -208,6 +227,14 @@ cmd_demo(struct cmd_ctx *c, int argc, char **argv)
 		cmd_fail("demo: %s", err.msg);
 		sk_arena_free(&a);
 		return CMD_FAIL;
+	}
+	/* The demo sends nothing (no smtp.host), but its note form needs a
+	 * sender: the mail waits in the outbox. (Login links stay off: they
+	 * need web.base_url, which would also pin the Origin check to one
+	 * host name.) */
+	if (!c->cfg.smtp.from || !*c->cfg.smtp.from) {
+		free(c->cfg.smtp.from);
+		c->cfg.smtp.from = sk_xstrdup("skarbnica@lista.example");
 	}
 	if ((!marker || strcmp(marker, DEMO_VERSION)) && load_demo(c, &err)) {
 		cmd_fail("demo: %s", err.msg);

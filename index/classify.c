@@ -23,7 +23,6 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <stdio.h> /* DEBUG */
 
 #define MAX_KW_WORDS 6
 #define SUBJECT_WEIGHT 3.0
@@ -59,7 +58,6 @@ struct kw_word {
 
 struct keyword {
 	size_t topic; /* index into topics */
-	char *text;   /* as written in the taxonomy (for debugging) */
 	double weight;
 	struct kw_word words[MAX_KW_WORDS];
 	size_t n_words;
@@ -171,7 +169,6 @@ sk_classifier_free(struct sk_classifier **cp)
 	for (size_t i = 0; i < c->n_kws; i++) {
 		for (size_t w = 0; w < c->kws[i].n_words; w++)
 			free(c->kws[i].words[w].hashes);
-		free(c->kws[i].text);
 	}
 	for (size_t i = 0; i < c->table_size; i++)
 		free(c->table[i].kws);
@@ -357,7 +354,6 @@ add_keyword(struct sk_classifier *c, size_t topic, const char *kw,
 	free(copy);
 	if (!k.n_words)
 		return;
-	k.text = sk_xstrdup(kw);
 	sk_xgrow((void **)&c->kws, cap, c->n_kws + 1, sizeof(*c->kws));
 	c->kws[c->n_kws++] = k;
 }
@@ -704,10 +700,6 @@ score_keywords(struct sk_classifier *c, const struct analysis *an,
 			hits[m[i].kw]++;
 		}
 	}
-	if (getenv("SKDBG"))
-		for (size_t k = 0; k < c->n_kws; k++)
-			if (hits[k])
-				fprintf(stderr, "  kw topic=%lld %s hits=%u fieldw=%.1f\n", (long long)c->topics[c->kws[k].topic].id, c->kws[k].text, hits[k], weight);
 	for (size_t k = 0; k < c->n_kws; k++)
 		if (hits[k])
 			scores[c->kws[k].topic] +=
@@ -849,16 +841,6 @@ load_text(struct sk_index *ix, struct sk_arena *a, int64_t id,
 	return SK_OK;
 }
 
-/* Message id's Xapian document is out of date (it carries the thread's
- * id and topics): queued in the store, in this transaction, for the
- * writer that has Xapian open (sk_index_mark_dirty). */
-static enum sk_status
-mark_xapian(struct sk_index *ix, int64_t id, struct sk_err *err)
-{
-	(void)err; /* a failure to queue fails the commit */
-	sk_index_mark_dirty(ix, id);
-	return SK_OK;
-}
 
 struct chosen {
 	size_t t;
@@ -986,12 +968,6 @@ sk_index_classify_message(struct sk_index *ix, int64_t id, struct sk_err *err)
 					break;
 				}
 	}
-	if (getenv("SKDBG")) {
-		fprintf(stderr, "MSG %lld %s\n", (long long)id, t.subject);
-		for (size_t i = 0; i < c->n_topics; i++)
-			if (scores[i] > 0.01)
-				fprintf(stderr, "  score topic=%lld %.2f%s%s\n", (long long)c->topics[i].id, scores[i], tagged[i] ? " TAG" : "", model && model[i] > 0.01 ? " M" : "");
-	}
 
 	st = sk_ix_stmt(ix,
 			"DELETE FROM message_topics WHERE message_id = ?1 "
@@ -1092,11 +1068,10 @@ sk_index_thread_topics_refresh(struct sk_index *ix, int64_t thread,
 	if (!st)
 		return err->code;
 	sqlite3_bind_int64(st, 1, thread);
-	rc = SK_OK;
-	while (!rc && sqlite3_step(st) == SQLITE_ROW)
-		rc = mark_xapian(ix, sqlite3_column_int64(st, 0), err);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		sk_index_mark_dirty(ix, sqlite3_column_int64(st, 0));
 	sqlite3_finalize(st);
-	return rc;
+	return SK_OK;
 }
 
 /* ---- reclassifying many ---------------------------------------------------- */
@@ -1234,10 +1209,9 @@ learn(struct sk_index *ix, sqlite3_stmt *const *sts, const struct label *l,
 	sqlite3_bind_int64(sts[1], 3, l->sign * (int64_t)n_terms);
 	if ((rc = exec1(ix, sts[1], "update topic model", err)))
 		return rc;
-	sqlite3_stmt *st = sts[l->sign > 0 ? 2 : 3];
-	sqlite3_bind_int64(st, 1, l->msg);
-	sqlite3_bind_int64(st, 2, l->topic);
-	return exec1(ix, st, "update topic model", err);
+	sqlite3_bind_int64(sts[l->sign > 0 ? 2 : 3], 1, l->msg);
+	sqlite3_bind_int64(sts[l->sign > 0 ? 2 : 3], 2, l->topic);
+	return exec1(ix, sts[l->sign > 0 ? 2 : 3], "update topic model", err);
 }
 
 static enum sk_status
@@ -1291,8 +1265,10 @@ model_update_tx(struct sk_index *ix, void *ctx, struct sk_err *err)
 		const char **terms = NULL;
 		size_t n_terms = 0, j = i;
 		rc = message_features(ix, a, l[i].msg, &terms, &n_terms, err);
-		if (rc == SK_ENOTFOUND) /* gone: only the label row is left */
-			rc = SK_OK, n_terms = 0;
+		if (rc == SK_ENOTFOUND) { /* gone: only the label row is left */
+			rc = SK_OK;
+			n_terms = 0;
+		}
 		for (; j < n && l[j].msg == l[i].msg && !rc; j++)
 			rc = learn(ix, sts, &l[j], terms, n_terms, err);
 		sk_arena_free(&a);

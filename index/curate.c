@@ -26,9 +26,14 @@
 
 /* ?9 is the viewer's coordinator flag wherever VISIBLE is used. */
 #define VISIBLE(m) "(?9 OR " m ".flags & 8 = 0 OR " m ".approved_at IS NOT NULL)"
+/* A thread is visible with a visible message. Held mail is rare: a thread
+ * without any (the partial indexes messages_held and messages_held_date
+ * list them, read once per statement) needs no look at its messages. */
+#define HELD "flags & 8 AND approved_at IS NULL"
 #define THREAD_VISIBLE                                                       \
-	"EXISTS (SELECT 1 FROM messages vm WHERE vm.thread_id = th.id AND "  \
-	VISIBLE("vm") ")"
+	"(?9 OR th.id NOT IN (SELECT thread_id FROM messages WHERE " HELD    \
+	") OR EXISTS (SELECT 1 FROM messages vm WHERE vm.thread_id = th.id " \
+	"AND " VISIBLE("vm") "))"
 #define THREAD_COLS                                                          \
 	"th.id, th.subject, th.first_date, th.last_date, th.message_count, " \
 	"(SELECT from_name FROM messages WHERE thread_id = th.id "           \
@@ -236,16 +241,6 @@ topic_slug(struct sk_index *ix, struct sk_arena *a, int64_t id)
 
 /* ---- keeping the indexes in step ---------------------------------------------- */
 
-/* Message id's Xapian document is out of date (it carries the thread's
- * id and topics): queued in the store, in this transaction, for the
- * writer that has Xapian open (sk_index_mark_dirty). */
-static enum sk_status
-mark_xapian(struct sk_index *ix, int64_t id, struct sk_err *err)
-{
-	(void)err; /* a failure to queue fails the commit */
-	sk_index_mark_dirty(ix, id);
-	return SK_OK;
-}
 
 static enum sk_status
 mark_thread(struct sk_index *ix, int64_t thread, struct sk_err *err)
@@ -264,7 +259,7 @@ mark_thread(struct sk_index *ix, int64_t thread, struct sk_err *err)
 	}
 	sqlite3_finalize(st);
 	for (size_t i = 0; i < n && !rc; i++)
-		rc = mark_xapian(ix, ids[i], err);
+		sk_index_mark_dirty(ix, ids[i]);
 	free(ids);
 	return rc;
 }
@@ -291,7 +286,8 @@ thread_changed(struct sk_index *ix, int64_t thread, bool moved,
 static char *
 jdump(const json_t *j)
 {
-	return j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+	return j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY)
+		 : NULL;
 }
 
 static enum sk_status
@@ -1217,7 +1213,7 @@ approve_tx(struct sk_index *ix, void *vctx, struct sk_err *err)
 	rc = run(ix, err, "UPDATE messages SET approved_at = ?2 WHERE id = ?1",
 		 "ii", c->msg, now);
 	if (!rc)
-		rc = mark_xapian(ix, c->msg, err);
+		sk_index_mark_dirty(ix, c->msg);
 	jo = json_pack("{s:I,s:n}", "message", (json_int_t)c->msg,
 		       "approved_at");
 	jn = json_pack("{s:I,s:I}", "message", (json_int_t)c->msg,
@@ -1264,7 +1260,7 @@ undo_approve(struct sk_index *ix, const json_t *new, struct sk_err *err)
 		 "UPDATE messages SET approved_at = NULL WHERE id = ?1", "i",
 		 msg);
 	if (!rc)
-		rc = mark_xapian(ix, msg, err);
+		sk_index_mark_dirty(ix, msg);
 	return rc;
 }
 
@@ -1885,8 +1881,8 @@ undo_tx(struct sk_index *ix, void *vctx, struct sk_err *err)
 				(long long)undone_by);
 		goto out;
 	}
-	old = os ? json_loads(os, 0, NULL) : NULL;
-	new = ns ? json_loads(ns, 0, NULL) : NULL;
+	old = os ? json_loads(os, JSON_DECODE_ANY, NULL) : NULL;
+	new = ns ? json_loads(ns, JSON_DECODE_ANY, NULL) : NULL;
 	if (!old || !new) {
 		rc = sk_err_set(err, SK_EINVAL, "Tej zmiany nie można cofnąć.");
 		goto out;
@@ -2256,22 +2252,64 @@ sk_index_topic_pins(struct sk_index *ix, struct sk_arena *a,
 	return pins_of(ix, a, v, topic, 0, rows_out, n_out, err);
 }
 
+/* The topics in taxonomy order with their visible threads counted as all
+ * minus those with nothing but held mail (cheap: see THREAD_VISIBLE). */
+static enum sk_status
+topic_rows(struct sk_index *ix, struct sk_arena *a, const struct sk_viewer *v,
+	   struct sk_topic_row **rows_out, size_t *n_out, struct sk_err *err)
+{
+	sqlite3_stmt *st = prep(
+		ix,
+		"SELECT t.id, t.slug, t.name, t.description, p.slug, (SELECT "
+		"count(*) FROM thread_topics tt WHERE tt.topic_id = t.id AND "
+		"tt.removed = 0) - CASE WHEN ?9 THEN 0 ELSE (SELECT count(*) "
+		"FROM thread_topics tt JOIN threads th ON th.id = tt.thread_id "
+		"WHERE tt.topic_id = t.id AND tt.removed = 0 AND th.id IN "
+		"(SELECT thread_id FROM messages WHERE " HELD ") AND NOT "
+		THREAD_VISIBLE ") END FROM topics t LEFT JOIN topics p ON p.id = "
+		"t.parent_id ORDER BY coalesce(p.position, t.position), "
+		"t.parent_id IS NOT NULL, t.position",
+		err);
+	struct sk_topic_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	if (!st)
+		return err->code;
+	bind_viewer(st, v);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		rows = arena_grow(a, rows, n, &cap, sizeof(*rows));
+		rows[n].id = sqlite3_column_int64(st, 0);
+		rows[n].slug = col_str0(a, st, 1);
+		rows[n].name = col_str0(a, st, 2);
+		rows[n].description = col_str0(a, st, 3);
+		rows[n].parent_slug = col_str(a, st, 4);
+		rows[n].threads = sqlite3_column_int64(st, 5);
+		n++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return sk_ix_error(ix, rc, "list topics", err);
+	*rows_out = rows;
+	*n_out = n;
+	return SK_OK;
+}
+
 enum sk_status
 sk_index_onboarding(struct sk_index *ix, struct sk_arena *a,
 		    const struct sk_viewer *v, size_t per_topic,
 		    struct sk_onboarding_topic **topics_out, size_t *n_out,
 		    struct sk_err *err)
 {
-	struct sk_topic_row *topics;
+	struct sk_topic_row *topics = NULL;
 	struct sk_onboarding_topic *out;
-	size_t n_topics, n = 0;
+	size_t n_topics = 0, n = 0;
 	enum sk_status rc;
 
 	if (!per_topic)
 		per_topic = 5;
 	if (per_topic > 100)
 		per_topic = 100;
-	if ((rc = sk_index_topics(ix, a, v, &topics, &n_topics, err)))
+	if ((rc = topic_rows(ix, a, v, &topics, &n_topics, err)))
 		return rc;
 	out = sk_arena_alloc(a, (n_topics + 1) * sizeof(*out));
 	for (size_t i = 0; i < n_topics && !rc; i++) {
@@ -2294,16 +2332,21 @@ sk_index_onboarding(struct sk_index *ix, struct sk_arena *a,
 			break;
 		/* The most-referenced threads: most messages, then most
 		 * partners taking part, then the newest. */
+		/* Candidates by size alone (no message read), then the
+		 * few ranked by size and partners taking part. */
 		st = prepf(ix, err,
-			   "SELECT " THREAD_COLS " FROM thread_topics tt JOIN "
-			   "threads th ON th.id = tt.thread_id WHERE tt.topic_id "
-			   "= ?1 AND tt.removed = 0 AND NOT EXISTS (SELECT 1 FROM "
-			   "topic_pins p WHERE p.topic_id = ?1 AND p.thread_id = "
-			   "th.id) AND " THREAD_VISIBLE " ORDER BY "
+			   "SELECT " THREAD_COLS " FROM (SELECT th.* FROM "
+			   "thread_topics tt JOIN threads th ON th.id = "
+			   "tt.thread_id WHERE tt.topic_id = ?1 AND tt.removed = 0 "
+			   "AND NOT EXISTS (SELECT 1 FROM topic_pins p WHERE "
+			   "p.topic_id = ?1 AND p.thread_id = th.id) AND "
+			   THREAD_VISIBLE " ORDER BY th.message_count DESC, "
+			   "th.last_date DESC LIMIT ?3) th ORDER BY "
 			   "th.message_count + (SELECT count(DISTINCT partner_id) "
 			   "FROM messages pm WHERE pm.thread_id = th.id) DESC, "
 			   "th.last_date DESC, th.id DESC LIMIT ?2",
-			   "ii", topics[i].id, (int64_t)per_topic);
+			   "iii", topics[i].id, (int64_t)per_topic,
+			   (int64_t)per_topic * 4);
 		if (!st) {
 			rc = err->code;
 			break;
@@ -2398,6 +2441,15 @@ quarter_of(time_t t, int *year, int *q)
 	}
 }
 
+/* What a reader sees is counted as everything minus the threads that
+ * have held mail and nothing else. ?1, ?2 the range, ?9 coordinator. */
+#define COUNT_QUARTER_THREADS                                                \
+	"SELECT (SELECT count(*) FROM threads WHERE first_date >= ?1 AND "   \
+	"first_date < ?2) - CASE WHEN ?9 THEN 0 ELSE (SELECT count(*) FROM " \
+	"threads th WHERE th.first_date >= ?1 AND th.first_date < ?2 AND "   \
+	"th.id IN (SELECT thread_id FROM messages WHERE " HELD ") AND NOT "  \
+	THREAD_VISIBLE ") END"
+
 static bool
 parse_quarter(const char *s, int *year, int *q)
 {
@@ -2442,13 +2494,11 @@ sk_index_quarters(struct sk_index *ix, struct sk_arena *a,
 	*n_out = 0;
 	if (!hi)
 		return SK_OK;
-	cnt_t = prep(ix,
-		     "SELECT count(*) FROM threads th WHERE th.first_date >= ?1 "
-		     "AND th.first_date < ?2 AND " THREAD_VISIBLE,
-		     err);
+	cnt_t = prep(ix, COUNT_QUARTER_THREADS, err);
 	cnt_m = prep(ix,
-		     "SELECT count(*) FROM messages m WHERE m.date >= ?1 AND "
-		     "m.date < ?2 AND " VISIBLE("m"),
+		     "SELECT (SELECT count(*) FROM messages WHERE date >= ?1 AND "
+		     "date < ?2) - CASE WHEN ?9 THEN 0 ELSE (SELECT count(*) FROM "
+		     "messages WHERE date >= ?1 AND date < ?2 AND " HELD ") END",
 		     err);
 	if (!cnt_t || !cnt_m) {
 		rc = err->code;
@@ -2517,10 +2567,8 @@ sk_index_quarter_threads(struct sk_index *ix, struct sk_arena *a,
 		limit = 500;
 	from = quarter_start(y, q);
 	to = quarter_start(y, q + 1);
-	st = prepf(ix, err,
-		   "SELECT count(*) FROM threads th WHERE th.first_date >= ?1 AND "
-		   "th.first_date < ?2 AND " THREAD_VISIBLE,
-		   "ii", (int64_t)from, (int64_t)to);
+	st = prepf(ix, err, COUNT_QUARTER_THREADS, "ii", (int64_t)from,
+		   (int64_t)to);
 	if (!st)
 		return err->code;
 	bind_viewer(st, v);

@@ -599,10 +599,10 @@ add_tx(struct sk_index *ix, void *vctx, struct sk_err *err)
 	for (size_t i = 0; i < m->n_attachments && !rc; i++)
 		rc = store_attachment(ix, c->id, (int)i, &m->attachments[i],
 				      err);
-	if (!rc)
-		rc = sk_index_fts_put(ix, c->id, false, err);
-	if (!rc)
+	if (!rc) {
+		sk_index_fts_queue(ix, c->id);
 		rc = sk_index_thread_stats(ix, thread, err);
+	}
 	if (!rc)
 		rc = sk_index_classify_message(ix, c->id, err);
 	if (!rc) {

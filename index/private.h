@@ -21,6 +21,11 @@ struct sk_index {
 	struct sk_stmt_cache *stmts; /* prepared statements, by SQL text */
 	struct sk_classifier *classifier; /* topic keywords, built lazily */
 	bool has_xapian;  /* the data directory has a Xapian index */
+	/* Messages whose FTS5 row is written just before COMMIT: FTS5
+	 * flushes its pending terms at every statement savepoint, so
+	 * writing rows last keeps a batch's terms together. */
+	int64_t *fts_pending;
+	size_t n_fts_pending, cap_fts_pending;
 	unsigned added_flags; /* of the last message stored */
 	bool dirty_failed; /* queueing a Xapian update failed: fail commit */
 };
@@ -56,6 +61,9 @@ enum sk_status sk_index_xapian_put(struct sk_index *ix, int64_t id,
 enum sk_status sk_index_fts_put(struct sk_index *ix, int64_t id,
 				bool delete_old, struct sk_err *err);
 
+/* Write message id's FTS5 row when the transaction commits (a new
+ * message; sk_index_fts_put writes at once). */
+void sk_index_fts_queue(struct sk_index *ix, int64_t id);
 /* Remove the FTS5 row of message id (before its text changes or goes). */
 enum sk_status sk_index_fts_delete(struct sk_index *ix, int64_t id,
 				   struct sk_err *err);

@@ -18,6 +18,7 @@
  * Everything after the id list is shared: rows from the store, snippets,
  * facets over the whole match set, and "did you mean". */
 #include "index/private.h"
+#include "index/xfed.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -1564,6 +1565,125 @@ run_xapian(struct sk_index *ix, struct sk_arena *a, const struct sk_qnode *root,
 	return SK_OK;
 }
 
+/* ---- federation: the local index plus xapian-tcpsrv shards ----------------- */
+
+enum sk_status
+sk_index_set_shards(struct sk_index *ix, const char *spec, struct sk_err *err)
+{
+	struct sk_xdb *fed = NULL;
+	char xdir[4096];
+	enum sk_status rc;
+
+	if (ix->flags & SK_INDEX_WRITE)
+		return sk_err_set(err, SK_EINVAL,
+				  "search shards: only for read-only handles");
+	if (!spec || !*spec)
+		return SK_OK;
+	if (ix->xdb && (size_t)snprintf(xdir, sizeof(xdir), "%s/xapian",
+					ix->dir) >= sizeof(xdir))
+		return sk_err_set(err, SK_EINVAL, "data directory path too long");
+	rc = sk_xdb_open_federated(ix->xdb ? xdir : NULL, spec, &fed, err);
+	if (rc)
+		return rc;
+	sk_xdb_close(&ix->xdb);
+	ix->xdb = fed;
+	return SK_OK;
+}
+
+/* A federated search: one Xapian ranking over every shard; local hits are
+ * filled from the store (snippets, topics), remote ones from what their
+ * index holds. Remote hits have id 0 and thread_id 0 (their ids belong to
+ * another store): render them by message_id. Facet labels are the slugs. */
+static enum sk_status
+run_federated(struct sk_index *ix, struct sk_arena *a,
+	      const struct sk_qnode *root, struct query_info *qi,
+	      const struct sk_search_opts *o, size_t limit,
+	      struct sk_results *out, struct sk_err *err)
+{
+	struct sk_xsearch s = { 0 };
+	struct sk_xfed_results fr;
+	struct sk_results local = { 0 };
+	struct rows page = { 0 };
+	struct termset ts;
+	bool has_local = sk_xdb_has_local(ix->xdb);
+	enum sk_status rc;
+
+	rc = sk_xdb_reopen(ix->xdb, err);
+	if (rc)
+		return rc;
+	s.query = root;
+	s.offset = o->offset;
+	s.limit = limit;
+	s.sort_by_date = o->sort_by_date;
+	s.include_held = o->viewer.coordinator;
+	rc = sk_xdb_fed_search(ix->xdb, a, &s, o->want_facets, &fr, err);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < fr.n_hits; i++)
+		if (has_local && fr.hits[i].shard == 0)
+			rows_add(&page, fr.hits[i].id, 0, fr.hits[i].weight);
+	termset_build(a, qi, root, &ts);
+	rc = fill_hits(ix, a, o, page.v, page.n, &ts, &local, err);
+	free(page.v);
+	if (rc)
+		return rc;
+	out->total = fr.total;
+	out->hits = sk_arena_alloc(a, (fr.n_hits + 1) * sizeof(*out->hits));
+	for (size_t i = 0; i < fr.n_hits; i++) {
+		const struct sk_xfed_hit *f = &fr.hits[i];
+		struct sk_hit *h = &out->hits[out->n_hits];
+		size_t j;
+
+		if (has_local && f->shard == 0) {
+			for (j = 0; j < local.n_hits &&
+				    local.hits[j].id != f->id;
+			     j++)
+				;
+			if (j < local.n_hits) /* else gone since indexed */
+				out->hits[out->n_hits++] = local.hits[j];
+			continue;
+		}
+		h->id = 0;
+		h->message_id = f->message_id;
+		h->thread_id = 0;
+		h->subject = f->subject;
+		h->from_name = "";
+		h->from_addr = f->sender;
+		h->date = f->date;
+		h->partner_slug = f->partner;
+		h->topics = f->topics;
+		h->n_topics = f->n_topics;
+		h->snippet_html = "";
+		h->snippet = "";
+		h->score = f->weight;
+		out->n_hits++;
+	}
+	if (o->want_facets) {
+		struct {
+			struct sk_xfed_facet *in;
+			size_t n;
+			struct sk_facet **out;
+			size_t *n_out;
+		} fs[] = {
+			{ fr.topics, fr.n_topics, &out->topics, &out->n_topics },
+			{ fr.partners, fr.n_partners, &out->partners,
+			  &out->n_partners },
+			{ fr.years, fr.n_years, &out->years, &out->n_years },
+		};
+		for (size_t k = 0; k < sizeof(fs) / sizeof(fs[0]); k++) {
+			*fs[k].out = sk_arena_alloc(a, (fs[k].n + 1) *
+							       sizeof(**fs[k].out));
+			for (size_t i = 0; i < fs[k].n; i++) {
+				(*fs[k].out)[i].value = fs[k].in[i].value;
+				(*fs[k].out)[i].label = fs[k].in[i].value;
+				(*fs[k].out)[i].count = fs[k].in[i].count;
+			}
+			*fs[k].n_out = fs[k].n;
+		}
+	}
+	return SK_OK;
+}
+
 enum sk_status
 sk_search(struct sk_index *ix, struct sk_arena *a,
 	  const struct sk_search_opts *o, struct sk_results *out,
@@ -1602,6 +1722,8 @@ sk_search(struct sk_index *ix, struct sk_arena *a,
 	qi = sk_arena_alloc(a, sizeof(*qi));
 	analyze_query(qi, a, root);
 
+	if (xapian && sk_xdb_is_federated(ix->xdb))
+		return run_federated(ix, a, root, qi, o, limit, out, err);
 	if (xapian) {
 		rc = run_xapian(ix, a, root, o, limit, o->want_facets, &page,
 				&total, &all_ids, &n_all, err);

@@ -718,11 +718,14 @@ enum sk_status sk_index_digest_items(struct sk_index *ix, struct sk_arena *a,
  * coordinators' confirmed labels — every message of a thread with a manual
  * topic (sk_index_thread_topic, sk_index_thread_topics_confirm) and every
  * manual message topic (meeting notes), minus manual "not this topic".
- * It is used by classification once MODEL_MIN_TOTAL (50) messages are
- * labelled, for the topics with 5 labelled messages or more, added to the
- * keyword score (docs/topics.md). The meta key classify.model selects
- * "auto" (default), "off" (keywords and tags only) or "only" (the model
- * alone, for evaluation). */
+ * Classification uses it once 50 messages are labelled, for the topics
+ * with 5 labelled messages or more: keyword evidence for a topic the model
+ * finds unlikely counts less, and a message without keyword evidence gets
+ * the model's best topic when it is sure (docs/topics.md). The meta key
+ * classify.model selects "auto" (default), "off" (keywords and tags only)
+ * or "only" (the model alone, for evaluation). A change of the labels
+ * takes effect for new mail at once; sk_index_classify(ix, true, ...)
+ * applies it to the archive. */
 
 /* Learn the labels given and forget the ones taken back since the last
  * update (the curation functions call it in their transaction). Writers
@@ -777,8 +780,8 @@ enum sk_status sk_index_thread_topics_confirm(struct sk_index *ix,
 					      int64_t *audit_id_out,
 					      struct sk_err *err);
 /* Split a thread at a message: the message and its replies (its
- * descendants by In-Reply-To/References) become a new thread, *new_out
- * (may be NULL). The new thread starts with automatic topics only.
+ * descendants by In-Reply-To/References) become a new thread,
+ * *new_thread_out (may be NULL). The new thread starts with automatic topics only.
  * SK_EINVAL when nothing would be left of the old thread. */
 enum sk_status sk_index_thread_split(struct sk_index *ix,
 				     int64_t message_row_id, const char *actor,
@@ -999,6 +1002,149 @@ enum sk_status sk_index_audit_list(struct sk_index *ix, struct sk_arena *a,
  * says which). */
 enum sk_status sk_index_audit_undo(struct sk_index *ix, int64_t audit_id,
 				   const char *actor, struct sk_err *err);
+
+/* ---- one-time login links (web) ---- */
+
+/* Login by a link sent by e-mail (web/ "Wyślij link"). web/ makes the
+ * token (32 random bytes, base64url) and hands the store only its
+ * lowercase hex BLAKE2b-256 (64 characters), as for sessions. These work
+ * on any handle (the web's read handles may write these single rows, as
+ * sessions do) but the table comes with migration 6: open a writable
+ * handle once (any SK_INDEX_WRITE open migrates) before using them. */
+
+#define SK_LOGIN_LINK_SECONDS (15 * 60) /* a link is good this long */
+
+/* Store a new login token for user_id, good until expires_at, and (when
+ * mail is not NULL) queue the mail that carries it (kind SK_OUTBOX_LOGIN,
+ * user_id set), both in ONE transaction. Also deletes tokens that expired
+ * a day ago (housekeeping). mail needs a writable handle (outbox rule).
+ * SK_EEXIST: token_hash exists already. SK_ENOTFOUND: no such user.
+ * SK_EINVAL: a field of mail is missing. SK_EAGAIN: the store stayed busy. */
+enum sk_status sk_index_login_token_create(struct sk_index *ix,
+					   int64_t user_id,
+					   const char *token_hash,
+					   time_t now, time_t expires_at,
+					   const struct sk_outbox_new *mail,
+					   struct sk_err *err);
+
+/* Use a login token: if token_hash names a token that is not used, not
+ * expired (expires_at > now) and whose user is not disabled, mark it used
+ * (so a second use fails) and fill *user_out (strings from a).
+ * SK_ENOTFOUND otherwise — unknown, used, expired or disabled alike. */
+enum sk_status sk_index_login_token_use(struct sk_index *ix,
+					struct sk_arena *a,
+					const char *token_hash, time_t now,
+					struct sk_user_row *user_out,
+					struct sk_err *err);
+
+/* Audit one login event (issue 8): a row in audit with at = now, actor =
+ * the address typed (lowercased, at most 254 bytes; "" when none), action
+ * such as "login.password", "login.password.failed", "login.link",
+ * "login.link.failed", "login.link.sent", object "user:ID" when the user
+ * is known (user_id > 0) else "", and detail (client address, reason).
+ * Works on read handles too. SK_EAGAIN/SK_EDB: store failure. */
+enum sk_status sk_index_audit_login(struct sk_index *ix, time_t now,
+				    const char *actor, const char *action,
+				    int64_t user_id, const char *detail,
+				    struct sk_err *err);
+
+/* The mail that carries a login link (mailer/ provides
+ * sk_mail_login_compose, cmd/ hands it to web/). All strings borrowed. */
+struct sk_login_mail {
+	const char *to_addr;
+	const char *to_name;	/* "" or NULL when unknown */
+	const char *url;	/* base_url + "/zaloguj/link?t=TOKEN" */
+	time_t expires_at;
+	time_t date;		/* the Date: to use */
+};
+/* Composes a login mail into out (raw, message_id, sender, recipients;
+ * out->archive is not used). Everything allocated from a. */
+typedef enum sk_status sk_login_compose_fn(void *ctx, struct sk_arena *a,
+					   const struct sk_login_mail *lm,
+					   struct sk_composed *out,
+					   struct sk_err *err);
+
+/* ---- backup, forget, retention (hardening) ---- */
+
+/* Copy the store (everything: messages, raw bytes, attachment blobs, users,
+ * outbox, topics, FTS5) into dest_path with SQLite's online backup, as one
+ * consistent snapshot while other processes go on writing (WAL). Written to
+ * dest_path.tmp, checked (quick_check), fsync'ed and renamed. Xapian is not
+ * copied: run `skarbnica reindex` on the restored copy.
+ * SK_EIO: dest cannot be written (disk full); SK_EAGAIN: busy; SK_EDB. */
+enum sk_status sk_index_backup(struct sk_index *ix, const char *dest_path,
+			       struct sk_err *err);
+
+/* What erasing removed (or, in a dry run, would remove). */
+struct sk_erase_report {
+	int64_t messages, attachments, blobs, raw_bytes;
+	int64_t threads_changed, threads_removed;
+	int64_t users, sessions, subscriptions, outbox;
+	int64_t redacted;    /* other messages whose To/Cc named them */
+	int64_t mentions;    /* other messages whose body names the address
+				(kept; the operator decides, docs/privacy.md) */
+	int64_t practices;   /* practice records whose contact they were */
+	int64_t audit_actor; /* audit rows whose actor was them (pseudonymised) */
+};
+
+/* Erase a person (RODO art. 17): every message from address (raw, parsed,
+ * attachments whose blobs no other message uses, FTS5 rows, Xapian
+ * documents via the queue; threads, ghosts and the topic model made
+ * consistent), their user account with sessions and subscriptions, digests
+ * addressed to them; the address in other messages' To/Cc is replaced by
+ * "[usunięto]". Writes an audit entry (actor, or "cli" when NULL) whose
+ * object is the SHA-256 of the address and whose detail holds only counts.
+ * dry_run: the same work in a transaction rolled back; *out has the counts.
+ * SK_EINVAL: address is not one. Writers only. */
+enum sk_status sk_index_forget(struct sk_index *ix, const char *address,
+			       const char *actor, bool dry_run,
+			       struct sk_erase_report *out, struct sk_err *err);
+/* The hex SHA-256 of an address as sk_index_forget() records it (trimmed,
+ * lowercase). */
+void sk_index_address_hash(const char *address, char out[65]);
+
+/* Called once per message of a person: raw bytes (valid during the call).
+ * Return non-zero to stop. */
+typedef int sk_export_fn(void *ctx, const char *message_id, time_t date,
+			 const char *raw, size_t len);
+/* Every message from address, oldest first (RODO art. 15); *n_out (may be
+ * NULL) gets the number. SK_EINVAL: not an address. */
+enum sk_status sk_index_export_person(struct sk_index *ix,
+				      const char *address, sk_export_fn *fn,
+				      void *ctx, int64_t *n_out,
+				      struct sk_err *err);
+
+/* Retention, in days; 0 keeps for ever. */
+struct sk_retention {
+	int64_t held_days;     /* held mail never approved (by ingest time) */
+	int64_t sessions_days; /* login sessions (expired ones always go) */
+	int64_t audit_days;    /* audit entries */
+	int64_t outbox_days;   /* sent outbox rows (the raw mail) */
+};
+struct sk_purge_report {
+	struct sk_erase_report held;
+	int64_t sessions, audit, outbox;
+};
+/* Delete what is older than r allows, as of now; an audit entry records
+ * the counts. dry_run: count only. Writers only. */
+enum sk_status sk_index_purge(struct sk_index *ix, const struct sk_retention *r,
+			      time_t now, bool dry_run,
+			      struct sk_purge_report *out, struct sk_err *err);
+
+/* The health of a store (tests, `skarbnica check`). */
+struct sk_check_report {
+	int64_t integrity_errors; /* PRAGMA integrity_check lines not "ok" */
+	bool fts_ok;		  /* FTS5 'integrity-check' passed */
+	int64_t messages;
+	int64_t duplicate_raw;	  /* raw bytes stored twice (must be 0) */
+	int64_t orphan_raw;	  /* raw rows without a message */
+	int64_t orphan_blobs;	  /* blobs no attachment uses */
+	int64_t bad_threads;	  /* message_count not matching */
+	int64_t xapian_pending;	  /* queued Xapian updates */
+	int64_t xapian_docs;	  /* -1 without a Xapian handle */
+};
+enum sk_status sk_index_check(struct sk_index *ix,
+			      struct sk_check_report *out, struct sk_err *err);
 
 SK_END_DECLS
 #endif

@@ -159,6 +159,7 @@ sk_index_close(struct sk_index **ixp)
 	sk_db_close(&ix->db);
 	if (ix->xdb)
 		sk_xdb_close(&ix->xdb);
+	free(ix->fts_pending);
 	free(ix->dir);
 	free(ix);
 	*ixp = NULL;
@@ -243,6 +244,51 @@ drain_xapian(struct sk_index *ix, struct sk_err *err)
 	return rc;
 }
 
+/* The FTS5 rows of the messages added in this transaction, in ONE
+ * statement: FTS5 flushes its pending terms at every statement savepoint,
+ * and each INSERT into it opens one. The field texts must be exactly those
+ * of load_text() in message.c (sender "NAME ADDR"; attachments "NAME\n
+ * TEXT\n" each, by position): deleting a contentless row needs them. */
+static enum sk_status
+write_fts_pending(struct sk_index *ix, struct sk_err *err)
+{
+	struct sk_buf ids;
+	sqlite3_stmt *st;
+	int rc;
+
+	if (!ix->n_fts_pending)
+		return SK_OK;
+	sk_buf_init(&ids, (size_t)1 << 30);
+	sk_buf_addc(&ids, '[');
+	for (size_t i = 0; i < ix->n_fts_pending; i++)
+		sk_buf_addf(&ids, "%s%lld", i ? "," : "",
+			    (long long)ix->fts_pending[i]);
+	sk_buf_addc(&ids, ']');
+	ix->n_fts_pending = 0;
+	st = sk_ix_stmt(
+		ix,
+		"INSERT INTO messages_fts(rowid, subject, sender, body, "
+		"attachments) SELECT m.id, m.subject, m.from_name || ' ' || "
+		"m.from_addr, m.body, coalesce((SELECT group_concat(filename "
+		"|| char(10) || coalesce(text, '') || char(10), '') FROM "
+		"(SELECT filename, text FROM attachments WHERE message_id = "
+		"m.id ORDER BY position)), '') FROM messages m WHERE m.id IN "
+		"(SELECT value FROM json_each(?1)) ORDER BY m.id",
+		err);
+	if (!st) {
+		sk_buf_release(&ids);
+		return err->code;
+	}
+	sqlite3_bind_text(st, 1, ids.p, (int)ids.len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	sk_buf_release(&ids);
+	if (rc != SQLITE_DONE)
+		return sk_ix_error(ix, rc, "update full-text index", err);
+	return SK_OK;
+}
+
 enum sk_status
 sk_index_commit(struct sk_index *ix, struct sk_err *err)
 {
@@ -254,6 +300,11 @@ sk_index_commit(struct sk_index *ix, struct sk_err *err)
 		return sk_err_set(err, SK_EDB,
 				  "cannot queue a Xapian update; nothing was "
 				  "stored");
+	}
+	rc = write_fts_pending(ix, err);
+	if (rc) {
+		sk_index_rollback(ix);
+		return rc;
 	}
 	rc = sk_db_exec(ix->db, "COMMIT", err);
 	if (rc) {
@@ -272,6 +323,15 @@ sk_index_rollback(struct sk_index *ix)
 	sk_db_exec(ix->db, "ROLLBACK", NULL);
 	ix->in_batch = false;
 	ix->dirty_failed = false;
+	ix->n_fts_pending = 0;
+}
+
+void
+sk_index_fts_queue(struct sk_index *ix, int64_t id)
+{
+	sk_xgrow((void **)&ix->fts_pending, &ix->cap_fts_pending,
+		 ix->n_fts_pending + 1, sizeof(int64_t));
+	ix->fts_pending[ix->n_fts_pending++] = id;
 }
 
 void

@@ -22,12 +22,28 @@
  *   value 0        date as YYYYMMDD (UTC)
  *   value 1        thread id (collapse key)
  *   value 2        sortable_serialise(date) (sort, exact date ranges)
- *   data           the id in decimal
+ *   value 3        partner slug (facets of federated searches)
+ *   value 4        topic slugs joined by ' ' (facets of federated searches)
+ *   data           "id\nmessage-id\nthread\ndate\nsubject\nsender": the id
+ *                  in decimal first (older indexes hold only that line),
+ *                  then what a federated search needs to show a hit from
+ *                  a remote shard without that shard's store (newlines in
+ *                  the fields become spaces; message-id is empty until
+ *                  struct sk_xdoc carries it)
+ *
+ * Federation (sk_xdb_open_federated): one Xapian::Database made of the
+ * local index (optional) and Remote::open() shards served by xapian-tcpsrv.
+ * Xapian interleaves docids: merged = (local - 1) * n_shards + shard + 1.
+ * The remote protocol only runs match spies it knows by name, so federated
+ * searches use ValueCountMatchSpy only (no id_spy): totals come from the
+ * MSet with checkatleast = doccount (exact), facets from values 0, 3, 4.
  */
 #include "index/private.h"
+#include "index/xfed.h"
 
 #include <xapian.h>
 
+#include <algorithm>
 #include <cinttypes>
 #include <cstdio>
 #include <cstring>
@@ -43,6 +59,13 @@ namespace {
 const Xapian::valueno SLOT_DAY = 0;
 const Xapian::valueno SLOT_THREAD = 1;
 const Xapian::valueno SLOT_DATE = 2;
+const Xapian::valueno SLOT_PARTNER = 3;
+const Xapian::valueno SLOT_TOPICS = 4;
+
+/* Remote shards: how long to wait for a connection and for a reply. */
+const unsigned REMOTE_TIMEOUT_MS = 10000;
+const unsigned REMOTE_CONNECT_TIMEOUT_MS = 5000;
+const size_t MAX_SHARDS = 64;
 
 /* Position bases per field (termpos is 32-bit). */
 const Xapian::termpos BASE_SUBJECT = 1;
@@ -208,6 +231,42 @@ day_string(time_t t)
 	snprintf(s, sizeof(s), "%04d%02d%02d", tm.tm_year + 1900,
 		 tm.tm_mon + 1, tm.tm_mday);
 	return s;
+}
+
+/* sk_xdoc gains message_id in a later private.h: use it when present. */
+template <typename T>
+auto
+xdoc_message_id(const T *d, int) -> decltype(d->message_id, (const char *)0)
+{
+	return d->message_id;
+}
+template <typename T>
+const char *
+xdoc_message_id(const T *, long)
+{
+	return nullptr;
+}
+
+void
+data_field(std::string &out, const char *s)
+{
+	out += '\n';
+	if (!s)
+		return;
+	for (; *s; s++)
+		out += (*s == '\n' || *s == '\r') ? ' ' : *s;
+}
+
+std::string
+doc_data(const struct sk_xdoc *d)
+{
+	std::string out = std::to_string(d->id);
+	data_field(out, xdoc_message_id(d, 0));
+	data_field(out, std::to_string(d->thread_id).c_str());
+	data_field(out, std::to_string((long long)d->date).c_str());
+	data_field(out, d->subject);
+	data_field(out, d->sender);
+	return out;
 }
 
 /* ---- compiling the query tree ------------------------------------------- */
@@ -458,6 +517,11 @@ struct sk_xdb {
 	std::string dir;
 	std::unique_ptr<Xapian::Database> db;
 	Xapian::WritableDatabase *w = nullptr; /* db, when writable */
+	/* Federated: shard 0 is the local index when has_local; the names
+	 * are "local" or "host:port", in add_database() order. */
+	bool federated = false;
+	bool has_local = false;
+	std::vector<std::string> shards;
 };
 
 enum sk_status
@@ -556,7 +620,21 @@ sk_xdb_put(struct sk_xdb *db, const struct sk_xdoc *d, struct sk_err *err)
 			      Xapian::sortable_serialise((double)d->thread_id));
 		doc.add_value(SLOT_DATE,
 			      Xapian::sortable_serialise((double)d->date));
-		doc.set_data(id);
+		if (d->partner && *d->partner)
+			doc.add_value(SLOT_PARTNER, d->partner);
+		{
+			std::string topics;
+			for (size_t i = 0; i < d->n_topics; i++) {
+				if (!d->topics[i] || !*d->topics[i])
+					continue;
+				if (!topics.empty())
+					topics += ' ';
+				topics += d->topics[i];
+			}
+			if (!topics.empty())
+				doc.add_value(SLOT_TOPICS, topics);
+		}
+		doc.set_data(doc_data(d));
 		db->w->replace_document((Xapian::docid)d->id, doc);
 		return SK_OK;
 	} catch (...) {
@@ -624,6 +702,9 @@ sk_xdb_search(struct sk_xdb *db, struct sk_arena *a,
 		*all_ids_out = nullptr;
 		*n_all_out = 0;
 	}
+	if (db->federated)
+		return sk_err_set(err, SK_EINVAL,
+				  "federated index: use sk_xdb_fed_search");
 	for (int attempt = 1;; attempt++) {
 		try {
 			std::vector<Xapian::docid> page;
@@ -689,6 +770,323 @@ sk_xdb_search(struct sk_xdb *db, struct sk_arena *a,
 			}
 		} catch (...) {
 			return xap_error(err, "search xapian index");
+		}
+	}
+}
+
+/* ---- federation: the local index plus xapian-tcpsrv shards -------------- */
+
+namespace {
+
+/* "host:port, host:port" (commas or blanks between; "[::1]:port" for
+ * IPv6) into (host, port) pairs. false with *why on a bad entry. */
+bool
+parse_shards(const char *spec, std::vector<std::pair<std::string, int>> &out,
+	     std::string &why)
+{
+	const char *p = spec ? spec : "";
+	while (*p) {
+		while (*p == ',' || *p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			break;
+		const char *e = p;
+		while (*e && *e != ',' && *e != ' ' && *e != '\t')
+			e++;
+		std::string item(p, (size_t)(e - p));
+		p = e;
+		size_t colon = item.rfind(':');
+		if (colon == std::string::npos || colon == 0 ||
+		    colon + 1 == item.size()) {
+			why = "'" + item + "' is not host:port";
+			return false;
+		}
+		std::string host = item.substr(0, colon);
+		if (host.size() >= 2 && host.front() == '[' &&
+		    host.back() == ']')
+			host = host.substr(1, host.size() - 2);
+		long port = 0;
+		for (size_t i = colon + 1; i < item.size(); i++) {
+			if (item[i] < '0' || item[i] > '9' || port > 65535) {
+				port = -1;
+				break;
+			}
+			port = port * 10 + (item[i] - '0');
+		}
+		if (port < 1 || port > 65535) {
+			why = "bad port in '" + item + "'";
+			return false;
+		}
+		if (out.size() >= MAX_SHARDS) {
+			why = "more than " + std::to_string(MAX_SHARDS) +
+			      " shards";
+			return false;
+		}
+		out.emplace_back(host, (int)port);
+	}
+	return true;
+}
+
+const char *
+arena_str(struct sk_arena *a, const std::string &s)
+{
+	return sk_arena_strndup(a, s.data(), s.size());
+}
+
+/* Split document data into its lines (see the layout at the top). */
+std::vector<std::string>
+data_lines(const std::string &data)
+{
+	std::vector<std::string> v;
+	size_t at = 0;
+	for (;;) {
+		size_t nl = data.find('\n', at);
+		if (nl == std::string::npos) {
+			v.push_back(data.substr(at));
+			return v;
+		}
+		v.push_back(data.substr(at, nl - at));
+		at = nl + 1;
+	}
+}
+
+int64_t
+to_i64(const std::string &s)
+{
+	long long v = 0;
+	bool neg = false;
+	size_t i = 0;
+	if (i < s.size() && s[i] == '-') {
+		neg = true;
+		i++;
+	}
+	for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; i++)
+		v = v * 10 + (s[i] - '0');
+	return neg ? -v : v;
+}
+
+struct facet_acc {
+	std::vector<std::pair<std::string, int64_t>> v;
+	void add(const std::string &key, int64_t n)
+	{
+		for (auto &kv : v)
+			if (kv.first == key) {
+				kv.second += n;
+				return;
+			}
+		v.emplace_back(key, n);
+	}
+};
+
+/* Most frequent first, then by value; years newest first. */
+void
+facet_out(struct sk_arena *a, facet_acc &acc, bool years,
+	  struct sk_xfed_facet **out, size_t *n_out)
+{
+	std::vector<std::pair<std::string, int64_t>> &v = acc.v;
+	std::sort(v.begin(), v.end(), [years](const auto &x, const auto &y) {
+		if (years)
+			return x.first > y.first;
+		if (x.second != y.second)
+			return x.second > y.second;
+		return x.first < y.first;
+	});
+	*out = static_cast<struct sk_xfed_facet *>(
+		sk_arena_alloc(a, (v.size() + 1) * sizeof(**out)));
+	for (size_t i = 0; i < v.size(); i++) {
+		(*out)[i].value = arena_str(a, v[i].first);
+		(*out)[i].count = v[i].second;
+	}
+	*n_out = v.size();
+}
+
+} // namespace
+
+enum sk_status
+sk_xdb_open_federated(const char *local_dir, const char *shards,
+		      struct sk_xdb **db_out, struct sk_err *err)
+{
+	std::vector<std::pair<std::string, int>> remotes;
+	std::string why;
+	*db_out = nullptr;
+	if (!parse_shards(shards, remotes, why))
+		return sk_err_set(err, SK_EINVAL, "search shards: %s",
+				  why.c_str());
+	if (!local_dir && remotes.empty())
+		return sk_err_set(err, SK_EINVAL,
+				  "search shards: no local index and no shard");
+	std::string current = local_dir ? local_dir : "";
+	try {
+		std::unique_ptr<sk_xdb> x(new sk_xdb);
+		x->dir = current;
+		x->federated = true;
+		x->db.reset(new Xapian::Database());
+		if (local_dir) {
+			x->db->add_database(Xapian::Database(local_dir));
+			x->has_local = true;
+			x->shards.push_back("local");
+		}
+		for (const auto &r : remotes) {
+			current = r.first + ":" + std::to_string(r.second);
+			x->db->add_database(Xapian::Remote::open(
+				r.first, (unsigned)r.second, REMOTE_TIMEOUT_MS,
+				REMOTE_CONNECT_TIMEOUT_MS));
+			x->shards.push_back(current);
+		}
+		*db_out = x.release();
+		return SK_OK;
+	} catch (...) {
+		char what[300];
+		snprintf(what, sizeof(what), "open search shard '%s'",
+			 current.c_str());
+		return xap_error(err, what);
+	}
+}
+
+bool
+sk_xdb_is_federated(struct sk_xdb *db)
+{
+	return db->federated;
+}
+
+size_t
+sk_xdb_shard_count(struct sk_xdb *db)
+{
+	return db->federated ? db->shards.size() : 1;
+}
+
+bool
+sk_xdb_has_local(struct sk_xdb *db)
+{
+	return !db->federated || db->has_local;
+}
+
+enum sk_status
+sk_xdb_fed_search(struct sk_xdb *db, struct sk_arena *a,
+		  const struct sk_xsearch *s, bool want_facets,
+		  struct sk_xfed_results *out, struct sk_err *err)
+{
+	memset(out, 0, sizeof(*out));
+	for (int attempt = 1;; attempt++) {
+		try {
+			Xapian::Query q = compile_root(s->query,
+						       s->include_held);
+			Xapian::Enquire enq(*db->db);
+			Xapian::ValueCountMatchSpy days(SLOT_DAY),
+				partners(SLOT_PARTNER), topics(SLOT_TOPICS);
+			Xapian::doccount all = db->db->get_doccount();
+			size_t n_shards = sk_xdb_shard_count(db);
+
+			enq.set_query(q);
+			/* Thread ids are per store: no collapsing across
+			 * shards (a federated hit is a message). */
+			if (s->sort_by_date)
+				enq.set_sort_by_value_then_relevance(SLOT_DATE,
+								     true);
+			else
+				enq.set_sort_by_relevance_then_value(SLOT_DATE,
+								     true);
+			if (want_facets) {
+				enq.add_matchspy(&days);
+				enq.add_matchspy(&partners);
+				enq.add_matchspy(&topics);
+			}
+			Xapian::MSet ms = enq.get_mset(
+				(Xapian::doccount)s->offset,
+				(Xapian::doccount)s->limit, all);
+
+			std::vector<struct sk_xfed_hit> hits;
+			for (auto it = ms.begin(); it != ms.end(); ++it) {
+				struct sk_xfed_hit h;
+				memset(&h, 0, sizeof(h));
+				Xapian::docid merged = *it;
+				h.shard = (unsigned)((merged - 1) % n_shards);
+				h.shard_name = arena_str(a, db->shards[h.shard]);
+				h.id = (int64_t)((merged - 1) / n_shards + 1);
+				h.weight = it.get_weight();
+				Xapian::Document doc = it.get_document();
+				std::vector<std::string> f =
+					data_lines(doc.get_data());
+				f.resize(6);
+				h.message_id = arena_str(a, f[1]);
+				h.thread_id = to_i64(f[2]);
+				h.date = (time_t)to_i64(f[3]);
+				h.subject = arena_str(a, f[4]);
+				h.sender = arena_str(a, f[5]);
+				std::string p = doc.get_value(SLOT_PARTNER);
+				h.partner = p.empty() ? nullptr : arena_str(a, p);
+				std::string t = doc.get_value(SLOT_TOPICS);
+				std::vector<std::string> tv;
+				for (size_t at = 0; at < t.size();) {
+					size_t sp = t.find(' ', at);
+					if (sp == std::string::npos)
+						sp = t.size();
+					if (sp > at)
+						tv.push_back(t.substr(at, sp - at));
+					at = sp + 1;
+				}
+				h.topics = static_cast<const char **>(
+					sk_arena_alloc(a, (tv.size() + 1) *
+								  sizeof(char *)));
+				for (size_t i = 0; i < tv.size(); i++)
+					h.topics[i] = arena_str(a, tv[i]);
+				h.n_topics = tv.size();
+				hits.push_back(h);
+			}
+
+			facet_acc fy, fp, ft;
+			if (want_facets) {
+				for (auto v = days.values_begin();
+				     v != days.values_end(); ++v)
+					fy.add((*v).substr(0, 4),
+					       (int64_t)v.get_termfreq());
+				for (auto v = partners.values_begin();
+				     v != partners.values_end(); ++v)
+					fp.add(*v, (int64_t)v.get_termfreq());
+				/* A value is a set of topics: each one counts
+				 * the documents of every set it is in. */
+				for (auto v = topics.values_begin();
+				     v != topics.values_end(); ++v) {
+					std::string t = *v;
+					for (size_t at = 0; at < t.size();) {
+						size_t sp = t.find(' ', at);
+						if (sp == std::string::npos)
+							sp = t.size();
+						if (sp > at)
+							ft.add(t.substr(at, sp - at),
+							       (int64_t)v.get_termfreq());
+						at = sp + 1;
+					}
+				}
+			}
+
+			/* checkatleast = doccount makes the count exact. */
+			out->total = (int64_t)ms.get_matches_estimated();
+			out->hits = static_cast<struct sk_xfed_hit *>(
+				sk_arena_alloc(a, (hits.size() + 1) *
+							  sizeof(*out->hits)));
+			for (size_t i = 0; i < hits.size(); i++)
+				out->hits[i] = hits[i];
+			out->n_hits = hits.size();
+			if (want_facets) {
+				facet_out(a, ft, false, &out->topics,
+					  &out->n_topics);
+				facet_out(a, fp, false, &out->partners,
+					  &out->n_partners);
+				facet_out(a, fy, true, &out->years,
+					  &out->n_years);
+			}
+			return SK_OK;
+		} catch (const Xapian::DatabaseModifiedError &) {
+			if (attempt >= READ_TRIES)
+				return xap_error(err, "search xapian shards");
+			try {
+				db->db->reopen();
+			} catch (...) {
+				return xap_error(err, "reopen xapian shards");
+			}
+		} catch (...) {
+			return xap_error(err, "search xapian shards");
 		}
 	}
 }

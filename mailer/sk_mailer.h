@@ -282,5 +282,19 @@ enum sk_status sk_digest_run(struct sk_index *ix,
 			     struct sk_digest_counts *counts,
 			     struct sk_err *err);
 
+/* ---- login links ---------------------------------------------------------------- */
+
+/* The login-link composer web/ calls (an sk_login_compose_fn, see
+ * index/sk_index.h "one-time login links"): ctx is a const struct
+ * sk_mail_settings *. From: settings.from, To: the user, Subject "Link do
+ * logowania w Skarbnicy", a plain Polish text/plain body with lm->url and
+ * how long it is good for, Auto-Submitted: auto-generated. out->archive is
+ * left empty (login mail is never archived). SK_EINVAL: no from
+ * configured, or no address or link. */
+enum sk_status sk_mail_login_compose(void *ctx, struct sk_arena *a,
+				     const struct sk_login_mail *lm,
+				     struct sk_composed *out,
+				     struct sk_err *err);
+
 SK_END_DECLS
 #endif

@@ -811,7 +811,12 @@ real_mail_gets_no_municipal_topic(void **state)
 		return;
 	}
 	usrp_path = sk_arena_printf(fx->a, "%s/usrp-100.mbox", fx->dir);
-	assert_true(corpus_head(usrp, 100, usrp_path));
+	if (!corpus_head(usrp, 100, usrp_path)) {
+		printf("SKIP: cannot read '%s' (is xz installed?)\n", usrp);
+		free(spam_path);
+		skip();
+		return;
+	}
 	ingest(fx, spam_path, NULL);
 	ingest(fx, usrp_path, NULL);
 	free(spam_path);

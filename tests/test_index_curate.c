@@ -577,6 +577,20 @@ pins_order_and_undo(void **state)
 	assert_int_equal(sk_index_topic_pins(fx->ix, fx->a, &anon, "nie-ma",
 					     &pins, &n, &err),
 			 SK_ENOTFOUND);
+	/* Moving a pin, and undoing the move and the pin itself. */
+	assert_int_equal(sk_index_topic_pin(fx->ix, "woda-scieki", t1, 0, NULL,
+					    ACTOR, &a, &err),
+			 SK_OK);
+	assert_int_equal(sk_index_topic_pins(fx->ix, fx->a, &anon,
+					     "woda-scieki", &pins, &n, &err),
+			 SK_OK);
+	assert_int_equal(pins[0].thread.id, t1);
+	assert_int_equal(sk_index_audit_undo(fx->ix, a, ACTOR, &err), SK_OK);
+	assert_int_equal(sk_index_topic_pins(fx->ix, fx->a, &anon,
+					     "woda-scieki", &pins, &n, &err),
+			 SK_OK);
+	assert_int_equal(pins[0].thread.id, t2);
+	assert_int_equal(pins[1].position, 2);
 }
 
 static void
@@ -735,9 +749,8 @@ practice_records_and_their_visibility(void **state)
 					       &err),
 			 SK_OK);
 	assert_int_equal(got.status, SK_PRACTICE_DRAFT);
-	if (sk_index_audit_undo(fx->ix, a_create, ACTOR, &err))
-		fprintf(stderr, "undo: %s\n", err.msg);
-	assert_int_equal(err.code, SK_OK);
+	assert_int_equal(sk_index_audit_undo(fx->ix, a_create, ACTOR, &err),
+			 SK_OK);
 	assert_int_equal(sk_index_practice_get(fx->ix, fx->a, &coord, id, &got,
 					       &err),
 			 SK_ENOTFOUND);
@@ -791,6 +804,25 @@ promoting_a_thread_prefills_a_draft(void **state)
 	assert_int_equal(sk_index_practice_promote(fx->ix, 999999, ACTOR, NULL,
 						   NULL, &err),
 			 SK_ENOTFOUND);
+	/* Promoting is undone like a creation. */
+	{
+		struct sk_audit_row *rows;
+		size_t n;
+		assert_int_equal(sk_index_audit_list(
+					 fx->ix, fx->a,
+					 sk_arena_printf(fx->a, "practice:%lld",
+							 (long long)id),
+					 0, 10, &rows, &n, &err),
+				 SK_OK);
+		assert_int_equal(n, 1);
+		assert_string_equal(rows[0].action, "practice.promote");
+		assert_int_equal(sk_index_audit_undo(fx->ix, rows[0].id, ACTOR,
+						     &err),
+				 SK_OK);
+		assert_int_equal(sk_index_practice_get(fx->ix, fx->a, &coord, id,
+						       &got, &err),
+				 SK_ENOTFOUND);
+	}
 }
 
 /* ---- reading: onboarding, glossary, quarters ------------------------------------------- */

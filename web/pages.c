@@ -792,11 +792,12 @@ sk_page_topic(struct sk_ctx *c, const char *slug, bool meetings)
 	sk_buf_adds(b, "<h1>");
 	sk_buf_add_htmls(b, meetings ? "Notatki ze spotkań" : t->name);
 	sk_buf_adds(b, "</h1>\n");
-	if (meetings)
+	if (meetings) {
 		sk_buf_adds(b, "<p class=\"lead\">Notatki z kwartalnych "
 		               "spotkań partnerstwa, rozsyłane przez "
 		               "koordynatora na listę.</p>\n");
-	else if (t->description && *t->description) {
+		sk_notes_section(c, b);
+	} else if (t->description && *t->description) {
 		sk_buf_adds(b, "<p class=\"lead\">");
 		sk_buf_add_htmls(b, t->description);
 		sk_buf_adds(b, "</p>\n");

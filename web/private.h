@@ -19,6 +19,9 @@ SK_BEGIN_DECLS
 #define SK_WEB_SESSION_SECONDS (14 * 24 * 3600)
 #define SK_WEB_FORM_FIELD_MAX (64u << 10) /* one POST field */
 #define SK_WEB_FORM_FIELDS_MAX 64
+#define SK_WEB_UPLOAD_FILE_MAX (10u << 20) /* one uploaded file (and at
+                                              most request_bytes) */
+#define SK_WEB_UPLOAD_FILES_MAX 10
 
 /* ---- Polish text: plural forms, numbers, dates, sizes (render.c) --------- */
 
@@ -82,6 +85,7 @@ enum sk_nav {
 	SK_NAV_SEARCH,
 	SK_NAV_MEETINGS,
 	SK_NAV_LOGIN,
+	SK_NAV_ACCOUNT,
 };
 
 struct sk_page {
@@ -189,6 +193,9 @@ struct sk_ctx {
 	bool hide_addrs; /* not logged in: names only */
 	bool json;       /* errors as {"error": ...} */
 	bool plain;      /* errors as text/plain */
+	struct sk_index *wix; /* the writable handle, opened on demand by
+	                         sk_ctx_writer() and closed by
+	                         sk_web_route() */
 };
 
 void sk_ctx_header(struct sk_ctx *c, const char *name, const char *value);
@@ -202,6 +209,10 @@ void sk_ctx_error(struct sk_ctx *c, int status, const char *message);
  * EAGAIN -> 503, anything else -> 500 (logged with what). */
 void sk_ctx_fail(struct sk_ctx *c, enum sk_status rc, const struct sk_err *err,
                  const char *what);
+/* The request's writable handle (SK_INDEX_WRITE | SK_INDEX_NO_XAPIAN on
+ * req->data_dir), opened at the first call. NULL, with a 503 (or 500)
+ * answer set already, when it cannot be opened. */
+struct sk_index *sk_ctx_writer(struct sk_ctx *c);
 /* A 303 redirect to a local path. */
 void sk_ctx_redirect(struct sk_ctx *c, int status, const char *location);
 /* Finish an HTML page: check the buffer, set the content type. */
@@ -245,7 +256,28 @@ void sk_export_healthz(struct sk_ctx *c);
 /* A JSON error body {"error": message} with status. */
 void sk_export_json_error(struct sk_ctx *c, int status, const char *message);
 
+/* Quarterly meeting notes (notes.c). */
+void sk_notes_form(struct sk_ctx *c);    /* GET /spotkania/nowa */
+void sk_notes_post(struct sk_ctx *c);    /* POST /spotkania/nowa */
+void sk_notes_requeue(struct sk_ctx *c); /* POST /spotkania/ponow */
+/* The list of notes on /spotkania (with the mail's fate for
+ * coordinators), written into the page being built. */
+void sk_notes_section(struct sk_ctx *c, struct sk_buf *b);
+/* The current quarter in Warsaw time: "2025-Q4" (from the arena). */
+const char *sk_web_quarter(struct sk_arena *a, time_t now);
+
+/* Topic subscriptions and one-click unsubscribe (account.c). */
+void sk_account_page(struct sk_ctx *c);      /* GET /konto */
+void sk_account_post(struct sk_ctx *c);      /* POST /konto */
+void sk_account_unsubscribe(struct sk_ctx *c); /* GET, POST /wypisz */
+
 void sk_auth_login_form(struct sk_ctx *c);
+/* One-time login links: POST /zaloguj/wyslij-link asks for one (same
+ * answer whether the address exists or not); GET /zaloguj/link?t= shows
+ * a button, POST uses the token and logs in. */
+void sk_auth_link_request(struct sk_ctx *c);
+void sk_auth_link_form(struct sk_ctx *c);
+void sk_auth_link_post(struct sk_ctx *c);
 void sk_auth_login_post(struct sk_ctx *c);
 void sk_auth_logout_post(struct sk_ctx *c);
 /* Check the CSRF field of a POST against the session: false (and a 403

@@ -526,6 +526,7 @@ sk_page_begin(struct sk_buf *b, const struct sk_page *p)
 	nav_item(b, p, SK_NAV_SEARCH, "/szukaj", "Szukaj");
 	nav_item(b, p, SK_NAV_MEETINGS, "/spotkania", "Spotkania");
 	if (p->user_name) {
+		nav_item(b, p, SK_NAV_ACCOUNT, "/konto", "Moje konto");
 		sk_buf_adds(b, "<li><form class=\"logout\" method=\"post\" "
 		               "action=\"/wyloguj\">");
 		sk_page_csrf_field(b, p->csrf);

@@ -315,6 +315,29 @@ sk_ctx_fail(struct sk_ctx *c, enum sk_status rc, const struct sk_err *err,
 	}
 }
 
+struct sk_index *
+sk_ctx_writer(struct sk_ctx *c)
+{
+	struct sk_err err = { 0 };
+	enum sk_status rc;
+
+	if (c->wix)
+		return c->wix;
+	if (!c->req->data_dir) {
+		sk_ctx_error(c, 503, NULL);
+		return NULL;
+	}
+	rc = sk_index_open(c->req->data_dir,
+	                   SK_INDEX_WRITE | SK_INDEX_NO_XAPIAN, &c->wix, &err);
+	if (rc) {
+		c->wix = NULL;
+		sk_ctx_fail(c, rc == SK_ENOTFOUND ? SK_EIO : rc, &err,
+		            "open the store for writing");
+		return NULL;
+	}
+	return c->wix;
+}
+
 void
 sk_ctx_redirect(struct sk_ctx *c, int status, const char *location)
 {
@@ -368,6 +391,33 @@ may_read(struct sk_ctx *c)
  * the login form. */
 static bool
 may_read_raw(struct sk_ctx *c)
+{
+	if (c->viewer.logged_in)
+		return true;
+	to_login(c);
+	return false;
+}
+
+/* Coordinators and admins: others go to the login form or get 403. */
+static bool
+may_coordinate(struct sk_ctx *c)
+{
+	if (!c->viewer.logged_in) {
+		to_login(c);
+		return false;
+	}
+	if (c->session.role == SK_ROLE_READER) {
+		sk_ctx_error(c, 403,
+		             "Tę stronę widzą tylko koordynatorzy "
+		             "partnerstwa.");
+		return false;
+	}
+	return true;
+}
+
+/* Any logged-in user. */
+static bool
+may_account(struct sk_ctx *c)
 {
 	if (c->viewer.logged_in)
 		return true;
@@ -603,6 +653,58 @@ dispatch(struct sk_ctx *c)
 			sk_auth_login_form(c);
 		return;
 	}
+	if (path_is(c, "/zaloguj/wyslij-link")) {
+		c->resp->route = "login_link_request";
+		if (method_ok(c, ALLOW_POST) && need_store(c))
+			sk_auth_link_request(c);
+		return;
+	}
+	if (path_is(c, "/zaloguj/link")) {
+		c->resp->route = "login_link";
+		if (!method_ok(c, ALLOW_GET_POST) || !need_store(c))
+			return;
+		if (c->req->method == SK_METHOD_POST)
+			sk_auth_link_post(c);
+		else
+			sk_auth_link_form(c);
+		return;
+	}
+	if (path_is(c, "/wypisz")) {
+		/* RFC 8058 one-click: the token is the authorisation. */
+		c->resp->route = "unsubscribe";
+		if (method_ok(c, ALLOW_GET_POST) && need_store(c))
+			sk_account_unsubscribe(c);
+		return;
+	}
+	if (path_is(c, "/konto")) {
+		c->resp->route = "account";
+		if (!method_ok(c, ALLOW_GET_POST) || !need_store(c) ||
+		    !may_account(c))
+			return;
+		if (c->req->method == SK_METHOD_POST)
+			sk_account_post(c);
+		else
+			sk_account_page(c);
+		return;
+	}
+	if (path_is(c, "/spotkania/nowa")) {
+		c->resp->route = "note_new";
+		if (!method_ok(c, ALLOW_GET_POST) || !need_store(c) ||
+		    !may_coordinate(c))
+			return;
+		if (c->req->method == SK_METHOD_POST)
+			sk_notes_post(c);
+		else
+			sk_notes_form(c);
+		return;
+	}
+	if (path_is(c, "/spotkania/ponow")) {
+		c->resp->route = "note_requeue";
+		if (method_ok(c, ALLOW_POST) && need_store(c) &&
+		    may_coordinate(c))
+			sk_notes_requeue(c);
+		return;
+	}
 	if (path_is(c, "/wyloguj")) {
 		c->resp->route = "logout";
 		if (method_ok(c, ALLOW_POST) && need_store(c))
@@ -821,12 +923,14 @@ sk_web_route(const struct sk_req *req, struct sk_arena *a, struct sk_resp *resp)
 	} else {
 		dispatch(&c);
 	}
+	sk_index_close(&c.wix);
 
 	/* Every response, errors included. A handler may tighten the CSP. */
 	if (!sk_resp_header(resp, "Content-Security-Policy"))
 		sk_ctx_header(&c, "Content-Security-Policy", CSP);
 	sk_ctx_header(&c, "X-Content-Type-Options", "nosniff");
-	sk_ctx_header(&c, "Referrer-Policy", "same-origin");
+	if (!sk_resp_header(resp, "Referrer-Policy"))
+		sk_ctx_header(&c, "Referrer-Policy", "same-origin");
 	sk_ctx_header(&c, "X-Frame-Options", "DENY");
 	if (!sk_resp_header(resp, "Cache-Control"))
 		sk_ctx_header(&c, "Cache-Control",

@@ -41,7 +41,8 @@ struct sk_web {
 struct field {
 	char *name;
 	struct sk_buf value;
-	bool file; /* an upload: not accepted, ignored */
+	bool file; /* an upload (value holds its bytes) */
+	char *filename, *content_type;
 };
 
 struct sk_reqctx {
@@ -55,6 +56,8 @@ struct sk_reqctx {
 	struct field *fields;
 	size_t n_fields, cap_fields;
 	uint64_t body_bytes;
+	uint64_t file_bytes; /* of all uploads so far */
+	size_t n_files;
 	int body_status;
 	int status; /* answered with; 0 = none */
 	const char *route;
@@ -206,27 +209,47 @@ post_iter(void *cls, enum MHD_ValueKind kind, const char *key,
 	struct field *f;
 
 	(void)kind;
-	(void)content_type;
 	(void)transfer_encoding;
 	if (rc->body_status)
 		return MHD_NO;
 	if (off == 0 || rc->n_fields == 0 ||
-	    strcmp(rc->fields[rc->n_fields - 1].name, key) != 0) {
+	    strcmp(rc->fields[rc->n_fields - 1].name, key) != 0 ||
+	    (filename != NULL) != rc->fields[rc->n_fields - 1].file) {
+		size_t cap = SK_WEB_FORM_FIELD_MAX;
 		if (rc->n_fields == SK_WEB_FORM_FIELDS_MAX) {
 			body_refuse(rc, 413);
 			return MHD_NO;
+		}
+		if (filename) {
+			/* Our own caps: per file, and (below) in total. */
+			cap = SK_WEB_UPLOAD_FILE_MAX;
+			if (cap > rc->web->set.request_bytes)
+				cap = rc->web->set.request_bytes;
+			if (++rc->n_files > SK_WEB_UPLOAD_FILES_MAX) {
+				body_refuse(rc, 413);
+				return MHD_NO;
+			}
 		}
 		sk_xgrow((void **)&rc->fields, &rc->cap_fields,
 		         rc->n_fields + 1, sizeof(*rc->fields));
 		f = &rc->fields[rc->n_fields++];
 		memset(f, 0, sizeof(*f));
 		f->name = sk_arena_strdup(rc->a, key ? key : "");
-		sk_buf_init(&f->value, SK_WEB_FORM_FIELD_MAX);
+		sk_buf_init(&f->value, cap);
 		f->file = filename != NULL;
+		if (filename)
+			f->filename = sk_arena_strdup(rc->a, filename);
+		if (filename && content_type)
+			f->content_type = sk_arena_strdup(rc->a, content_type);
 	}
 	f = &rc->fields[rc->n_fields - 1];
-	if (f->file)
-		return MHD_YES; /* no uploads yet: skip the bytes */
+	if (f->file) {
+		rc->file_bytes += size;
+		if (rc->file_bytes > rc->web->set.request_bytes) {
+			body_refuse(rc, 413);
+			return MHD_NO;
+		}
+	}
 	sk_buf_add(&f->value, data, size);
 	if (sk_buf_status(&f->value)) {
 		body_refuse(rc, 413);
@@ -280,6 +303,8 @@ respond(struct sk_web *web, struct MHD_Connection *conn, struct sk_reqctx *rc,
 	struct sk_req req = { 0 };
 	struct sk_resp resp;
 	struct sk_param *form = NULL;
+	struct sk_upload *files = NULL;
+	size_t n_form = 0, n_files = 0;
 	struct MHD_Response *r;
 	enum MHD_Result ret;
 	char *body;
@@ -292,15 +317,30 @@ respond(struct sk_web *web, struct MHD_Connection *conn, struct sk_reqctx *rc,
 		if (ok != MHD_YES)
 			body_refuse(rc, 400);
 	}
-	if (rc->n_fields)
+	if (rc->n_fields) {
 		form = sk_arena_alloc(rc->a, rc->n_fields * sizeof(*form));
+		files = sk_arena_alloc(rc->a, rc->n_fields * sizeof(*files));
+	}
 	for (size_t i = 0; i < rc->n_fields; i++) {
 		struct field *f = &rc->fields[i];
+		if (f->file) {
+			/* No file chosen: an empty part with no name. */
+			if (!f->value.len && !*f->filename)
+				continue;
+			files[n_files].field = f->name;
+			files[n_files].filename = f->filename;
+			files[n_files].content_type = f->content_type;
+			files[n_files].data = f->value.p;
+			files[n_files].size = f->value.len;
+			n_files++;
+			continue;
+		}
 		if (!sk_utf8_valid(f->value.p, f->value.len) ||
 		    strlen(f->value.p) != f->value.len)
 			body_refuse(rc, 400);
-		form[i].name = f->name;
-		form[i].value = f->file ? "" : f->value.p;
+		form[n_form].name = f->name;
+		form[n_form].value = f->value.p;
+		n_form++;
 	}
 
 	req.method = method_of(method);
@@ -314,7 +354,10 @@ respond(struct sk_web *web, struct MHD_Connection *conn, struct sk_reqctx *rc,
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Origin");
 	req.client = rc->client[0] ? rc->client : NULL;
 	req.form = form;
-	req.n_form = rc->n_fields;
+	req.n_form = n_form;
+	req.files = files;
+	req.n_files = n_files;
+	req.data_dir = web->data_dir;
 	req.body_status = rc->body_status;
 	req.now = time(NULL);
 	req.ix = thread_index(web, req.now);

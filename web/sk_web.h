@@ -34,6 +34,15 @@ struct sk_web_settings {
 	unsigned timeout_seconds;    /* idle connection timeout; 0 = 30 */
 	size_t request_bytes;        /* cap on a request body; 0 = 1 MiB */
 	enum sk_backend backend;     /* DEFAULT: Xapian when present */
+	/* Mail composers from mailer/ (web/ cannot include it; cmd/ sets
+	 * them): the quarterly note (sk_mail_note_compose) and the login
+	 * link (sk_mail_login_compose), each with a const struct
+	 * sk_mail_settings * as ctx (borrowed, must outlive the server).
+	 * NULL: the note form and "Wyślij link" say they are unavailable. */
+	sk_note_compose_fn *note_compose;
+	void *note_compose_ctx;
+	sk_login_compose_fn *login_compose;
+	void *login_compose_ctx;
 };
 
 /* Fill s from c (strings borrowed from c). */
@@ -80,6 +89,17 @@ struct sk_param {
 	const char *value;
 };
 
+/* A file from a multipart/form-data POST (an <input type="file">). Files
+ * are capped per file (SK_WEB_UPLOAD_FILE_MAX, at most request_bytes) and
+ * in total (request_bytes); a field with no file chosen is left out. */
+struct sk_upload {
+	const char *field;        /* the form field's name */
+	const char *filename;     /* as sent (may hold a path: clean it) */
+	const char *content_type; /* as sent, or NULL */
+	const void *data;
+	size_t size;
+};
+
 /* Process-wide state shared by every request: request metrics and the
  * login throttle. Thread-safe. */
 struct sk_web_state;
@@ -100,11 +120,17 @@ struct sk_req {
 	const char *client;      /* peer address (throttling, logs) or NULL */
 	const struct sk_param *form; /* POST fields, decoded, in order */
 	size_t n_form;
+	const struct sk_upload *files; /* POST files, in order */
+	size_t n_files;
 	int body_status; /* 0, or 413/415/400 when the body was
 	                    refused (the route answers with it) */
 	time_t now;
 	struct sk_index *ix; /* the thread's read handle; NULL when the
 	                        store cannot be opened (pages say 503) */
+	const char *data_dir; /* for the writable handle a POST that
+	                         writes opens (SK_INDEX_WRITE |
+	                         SK_INDEX_NO_XAPIAN); NULL: such POSTs
+	                         answer 503 */
 	const struct sk_web_settings *settings;
 	struct sk_web_state *state; /* may be NULL (no metrics, no throttle) */
 };
