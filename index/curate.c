@@ -2254,9 +2254,10 @@ sk_index_topic_pins(struct sk_index *ix, struct sk_arena *a,
 
 /* The topics in taxonomy order with their visible threads counted as all
  * minus those with nothing but held mail (cheap: see THREAD_VISIBLE). */
-static enum sk_status
-topic_rows(struct sk_index *ix, struct sk_arena *a, const struct sk_viewer *v,
-	   struct sk_topic_row **rows_out, size_t *n_out, struct sk_err *err)
+enum sk_status
+sk_index_topics(struct sk_index *ix, struct sk_arena *a,
+		const struct sk_viewer *v, struct sk_topic_row **rows_out,
+		size_t *n_out, struct sk_err *err)
 {
 	sqlite3_stmt *st = prep(
 		ix,
@@ -2309,7 +2310,7 @@ sk_index_onboarding(struct sk_index *ix, struct sk_arena *a,
 		per_topic = 5;
 	if (per_topic > 100)
 		per_topic = 100;
-	if ((rc = topic_rows(ix, a, v, &topics, &n_topics, err)))
+	if ((rc = sk_index_topics(ix, a, v, &topics, &n_topics, err)))
 		return rc;
 	out = sk_arena_alloc(a, (n_topics + 1) * sizeof(*out));
 	for (size_t i = 0; i < n_topics && !rc; i++) {

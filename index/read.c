@@ -85,52 +85,6 @@ thread_topics(struct sk_index *ix, struct sk_arena *a, int64_t thread,
 }
 
 enum sk_status
-sk_index_topics(struct sk_index *ix, struct sk_arena *a,
-		const struct sk_viewer *v, struct sk_topic_row **rows_out,
-		size_t *n_out, struct sk_err *err)
-{
-	sqlite3_stmt *st = sk_ix_stmt(
-		ix,
-		"SELECT t.id, t.slug, t.name, t.description, p.slug, "
-		"(SELECT count(*) FROM thread_topics tt WHERE tt.topic_id = "
-		"t.id AND tt.removed = 0 AND EXISTS (SELECT 1 FROM messages m "
-		"WHERE m.thread_id = tt.thread_id AND " VISIBLE("m") ")) "
-		"FROM topics t LEFT JOIN topics p ON p.id = t.parent_id "
-		"ORDER BY coalesce(p.position, t.position), "
-		"t.parent_id IS NOT NULL, t.position",
-		err);
-	struct sk_topic_row *rows;
-	size_t n = 0, cap = 64;
-	int rc;
-
-	if (!st)
-		return err->code;
-	bind_viewer(st, v);
-	rows = sk_arena_alloc(a, cap * sizeof(*rows));
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		if (n == cap) {
-			struct sk_topic_row *nr = sk_arena_alloc(a, 2 * cap * sizeof(*nr));
-			memcpy(nr, rows, n * sizeof(*nr));
-			rows = nr;
-			cap *= 2;
-		}
-		rows[n].id = sqlite3_column_int64(st, 0);
-		rows[n].slug = col_str0(a, st, 1);
-		rows[n].name = col_str0(a, st, 2);
-		rows[n].description = col_str0(a, st, 3);
-		rows[n].parent_slug = col_str(a, st, 4);
-		rows[n].threads = sqlite3_column_int64(st, 5);
-		n++;
-	}
-	sqlite3_reset(st);
-	if (rc != SQLITE_DONE)
-		return sk_ix_error(ix, rc, "list topics", err);
-	*rows_out = rows;
-	*n_out = n;
-	return SK_OK;
-}
-
-enum sk_status
 sk_index_partners(struct sk_index *ix, struct sk_arena *a,
 		  struct sk_partner_row **rows_out, size_t *n_out,
 		  struct sk_err *err)
@@ -173,13 +127,18 @@ sk_index_partners(struct sk_index *ix, struct sk_arena *a,
 /* One query text per filter combination: the statement cache is keyed by
  * the SQL's address, so these are separate literals. ?1 topic id, ?2
  * partner id (0 = any), ?3 limit, ?4 offset, ?9 coordinator. */
+/* A thread is visible unless all its mail is held: the held set is small
+ * and has a partial index (messages_held), so test that set instead of
+ * looking for a visible message in every thread. The filters are IN
+ * subqueries, evaluated once. */
+#define HELD "flags & 8 AND approved_at IS NULL"
 #define THREADS_FROM                                                         \
-	"FROM threads th WHERE (?1 = 0 OR EXISTS (SELECT 1 FROM "            \
-	"thread_topics tt WHERE tt.thread_id = th.id AND tt.topic_id = ?1 "  \
-	"AND tt.removed = 0)) AND (?2 = 0 OR EXISTS (SELECT 1 FROM "         \
-	"messages pm WHERE pm.thread_id = th.id AND pm.partner_id = ?2)) "   \
-	"AND EXISTS (SELECT 1 FROM messages m WHERE m.thread_id = th.id "    \
-	"AND " VISIBLE("m") ")"
+	"FROM threads th WHERE (?1 = 0 OR th.id IN (SELECT thread_id FROM "  \
+	"thread_topics WHERE topic_id = ?1 AND removed = 0)) AND (?2 = 0 "   \
+	"OR th.id IN (SELECT thread_id FROM messages WHERE partner_id = "    \
+	"?2)) AND (?9 OR th.id NOT IN (SELECT thread_id FROM messages "      \
+	"WHERE " HELD ") OR EXISTS (SELECT 1 FROM messages m WHERE "         \
+	"m.thread_id = th.id AND " VISIBLE("m") "))"
 
 enum sk_status
 sk_index_threads(struct sk_index *ix, struct sk_arena *a,

@@ -680,13 +680,30 @@ col_str(struct sk_arena *a, sqlite3_stmt *st, int i)
 static char *
 ids_json(const int64_t *ids, size_t n)
 {
-	struct sk_buf b;
-	sk_buf_init(&b, (size_t)1 << 34);
-	sk_buf_addc(&b, '[');
-	for (size_t i = 0; i < n; i++)
-		sk_buf_addf(&b, i ? ",%lld" : "%lld", (long long)ids[i]);
-	sk_buf_addc(&b, ']');
-	return sk_buf_take(&b, NULL);
+	/* By hand: printf per id was 60 instructions a digit (facets of a
+	 * 10,000-message result list 10,000 ids). */
+	char *out = sk_xmalloc(n * 21 + 3), *p = out;
+	*p++ = '[';
+	for (size_t i = 0; i < n; i++) {
+		char d[24];
+		size_t k = 0;
+		uint64_t v;
+		if (i)
+			*p++ = ',';
+		if (ids[i] < 0)
+			*p++ = '-';
+		v = ids[i] < 0 ? (uint64_t)0 - (uint64_t)ids[i]
+			       : (uint64_t)ids[i];
+		do {
+			d[k++] = (char)('0' + v % 10);
+			v /= 10;
+		} while (v);
+		while (k)
+			*p++ = d[--k];
+	}
+	*p++ = ']';
+	*p = '\0';
+	return out;
 }
 
 /* ---- snippets -------------------------------------------------------------- */

@@ -995,6 +995,16 @@ logins_are_audited(void **state)
 	assert_true(seen);
 	sk_arena_free(&a);
 	free(lt);
+
+	/* Logging out is recorded too. */
+	char *csrf, *cookie = login(READER, &csrf);
+	struct sk_param out = { "csrf", csrf };
+	r = post_as("/wyloguj", cookie, &out, 1);
+	assert_int_equal(r.status, 303);
+	res_free(&r);
+	assert_true(audited("logout", READER));
+	free(csrf);
+	free(cookie);
 }
 
 int

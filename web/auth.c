@@ -576,6 +576,18 @@ sk_auth_link_request(struct sk_ctx *c)
 			why = "queueing the mail failed";
 		}
 	}
+	if (why) {
+		/* Spend about the time a real mail takes to compose, so the
+		 * answer's timing does not tell either (nothing is queued). */
+		struct sk_login_mail lm = { "nobody@invalid.example", "",
+			                    "https://invalid.example/", 0, 0 };
+		struct sk_composed comp;
+		struct sk_err ignored = { 0 };
+		lm.expires_at = c->req->now + SK_LOGIN_LINK_SECONDS;
+		lm.date = c->req->now;
+		(void)s->login_compose(s->login_compose_ctx, c->a, &lm, &comp,
+		                       &ignored);
+	}
 	audit(c, w, email, why ? "login.link.refused" : "login.link.sent",
 	      why ? 0 : user.id, why);
 	login_page_full(c, 200, NULL, LINK_SENT, NULL, next);
@@ -704,6 +716,7 @@ sk_auth_logout_post(struct sk_ctx *c)
 		sk_ctx_fail(c, rc, &err, "logout");
 		return;
 	}
+	audit(c, NULL, c->session.email, "logout", c->session.user_id, NULL);
 	set_cookie(c, SESSION_COOKIE, "", "/", 0, "Lax");
 	sk_ctx_redirect(c, 303, "/");
 }

@@ -531,7 +531,8 @@ robots(struct sk_ctx *c)
 		sk_buf_adds(&c->resp->body,
 		            "User-agent: *\nDisallow: /szukaj\n"
 		            "Disallow: /feed/szukaj.atom\nDisallow: /api/\n"
-		            "Disallow: /zaloguj\n");
+		            "Disallow: /zaloguj\nDisallow: /konto\n"
+		            "Disallow: /wypisz\nDisallow: /spotkania/nowa\n");
 	else
 		sk_buf_adds(&c->resp->body, "User-agent: *\nDisallow: /\n");
 }
