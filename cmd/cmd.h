@@ -39,6 +39,7 @@ int cmd_serve(struct cmd_ctx *c, int argc, char **argv);
 int cmd_user(struct cmd_ctx *c, int argc, char **argv);
 int cmd_reindex(struct cmd_ctx *c, int argc, char **argv);
 int cmd_demo(struct cmd_ctx *c, int argc, char **argv);
+int cmd_topics(struct cmd_ctx *c, int argc, char **argv);
 int cmd_note(struct cmd_ctx *c, int argc, char **argv);
 int cmd_mailer(struct cmd_ctx *c, int argc, char **argv);
 int cmd_digest(struct cmd_ctx *c, int argc, char **argv);

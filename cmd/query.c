@@ -345,3 +345,47 @@ cmd_reindex(struct cmd_ctx *c, int argc, char **argv)
 	printf("reindexed in %lld s\n", (long long)(time(NULL) - t0));
 	return CMD_OK;
 }
+
+static const char topics_help[] =
+	"usage: skarbnica [-d DATA] topics load FILE\n"
+	"       skarbnica [-d DATA] topics classify\n"
+	"\n"
+	"load: replace the topic taxonomy with FILE (the format of\n"
+	"schema/taxonomy.txt: topics are added or updated, none deleted),\n"
+	"then classify every message again.\n"
+	"classify: retrain the topic model on the coordinators' confirmed\n"
+	"labels and classify every message again. Manual decisions stay.\n";
+
+int
+cmd_topics(struct cmd_ctx *c, int argc, char **argv)
+{
+	struct sk_index *ix = NULL;
+	struct sk_err err = { 0 };
+	char *text = NULL;
+	size_t len;
+	bool load;
+
+	if (cmd_wants_help(argc, argv))
+		return cmd_usage(topics_help, false);
+	load = argc == 3 && !strcmp(argv[1], "load");
+	if (!load && !(argc == 2 && !strcmp(argv[1], "classify")))
+		return cmd_usage(topics_help, true);
+	if (load && sk_read_file(argv[2], 4u << 20, &text, &len, &err)) {
+		cmd_fail("topics: %s", err.msg);
+		return CMD_FAIL;
+	}
+	if (cmd_open_store(c, 0, false, &ix, &err) ||
+	    (load && sk_index_load_taxonomy(ix, text, &err)) ||
+	    sk_index_model_rebuild(ix, &err) ||
+	    sk_index_classify(ix, true, &err)) {
+		cmd_fail("topics: %s", err.msg);
+		sk_index_close(&ix);
+		free(text);
+		return CMD_FAIL;
+	}
+	sk_index_close(&ix);
+	free(text);
+	printf("topics: %s\n", load ? "taxonomy loaded, messages classified"
+				    : "messages classified");
+	return CMD_OK;
+}

@@ -28,6 +28,7 @@ static const char usage_text[] =
 	"                                queue quarterly meeting notes for the list\n"
 	"  mailer [--once]               send what the outbox holds\n"
 	"  digest [--period daily|weekly] queue topic digests for subscribers\n"
+	"  topics load FILE | classify   edit the taxonomy, classify again\n"
 	"  reindex                       rebuild both indexes from the store\n"
 	"  demo                          the demo corpus, served at "
 	"http://127.0.0.1:8080/\n"
@@ -167,7 +168,7 @@ static const struct cmd {
 	{ "serve", cmd_serve },	    { "user", cmd_user },
 	{ "reindex", cmd_reindex }, { "demo", cmd_demo },
 	{ "note", cmd_note },	    { "mailer", cmd_mailer },
-	{ "digest", cmd_digest },
+	{ "digest", cmd_digest },   { "topics", cmd_topics },
 };
 
 int
