@@ -935,10 +935,10 @@ link_requests_do_not_tell_which_addresses_exist(void **state)
 		free(lt);
 	}
 
-	/* Throttled per address (and per client), whether it exists or
-	 * not. */
+	/* Throttled per address (SK_WEB_LINK_MAILS a quarter of an hour;
+	 * and per client), whether it exists or not. */
 	int last = 0;
-	for (int i = 0; i < SK_WEB_LOGIN_FAILS + 1; i++) {
+	for (int i = 0; i < SK_WEB_LINK_MAILS + 1; i++) {
 		char client[32];
 		struct link_req lr;
 		snprintf(client, sizeof(client), "203.0.113.%d", 50 + i);

@@ -521,7 +521,8 @@ sk_auth_link_request(struct sk_ctx *c)
 		return;
 	}
 	sk_web_throttle_fail(c->req->state, ip_key, c->req->now);
-	sk_web_throttle_fail(c->req->state, mail_key, c->req->now);
+	for (int i = 0; i < SK_WEB_LOGIN_FAILS / SK_WEB_LINK_MAILS; i++)
+		sk_web_throttle_fail(c->req->state, mail_key, c->req->now);
 
 	/* The writable handle is opened either way, so the answer takes
 	 * about as long for an address that has no account. */

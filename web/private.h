@@ -168,6 +168,10 @@ char *sk_web_token_hash(struct sk_arena *a, const char *token);
 #define SK_WEB_LOGIN_FAILS 10
 #define SK_WEB_LOGIN_WINDOW (15 * 60)
 #define SK_WEB_LOGIN_CONCURRENT 4 /* argon2id runs at once (64 MiB each) */
+/* Login links: at most this many mails per address in the window (each
+ * request counts SK_WEB_LOGIN_FAILS / SK_WEB_LINK_MAILS against the
+ * address, one against the client). */
+#define SK_WEB_LINK_MAILS 5
 bool sk_web_throttled(struct sk_web_state *st, const char *key, time_t now);
 void sk_web_throttle_fail(struct sk_web_state *st, const char *key, time_t now);
 void sk_web_throttle_reset(struct sk_web_state *st, const char *key);
