@@ -6,4 +6,4 @@ $(BUILD)/bench/inproc: $(BUILD)/bench/inproc.o $(MODULE_LIBS)
 
 bench: skarbnica $(BENCH_BINS)
 	SKARBNICA=$(CURDIR)/skarbnica INPROC=$(CURDIR)/$(BUILD)/bench/inproc \
-	sh bench/run.sh
+	bash bench/run.sh

@@ -43,6 +43,11 @@ INPROC=${INPROC:-$root/build/dev/bench/inproc}
 res=$work/results
 mkdir -p "$res/json" "$work/db"
 log() { echo "bench: $*" >&2; }
+# hyperfine's warnings (outliers, caches) go to a log, not the terminal.
+hf() {
+	hyperfine "$@" 2>>"$res/hyperfine-warnings.log" ||
+		echo "bench: hyperfine failed (see $res/hyperfine-warnings.log): ${*: -1}" >&2
+}
 has() { command -v "$1" >/dev/null 2>&1; }
 
 # ---- tools and sets -------------------------------------------------------
@@ -66,6 +71,15 @@ if [ ! -x "$SK" ] || [ ! -x "$INPROC" ]; then
 		mk=(make -C "$root" -f Makefile -f bench/module.mk)
 	"${mk[@]}" skarbnica build/dev/bench/inproc >&2
 fi
+
+# Private copies: a rebuild in the tree (others' `make`) must not swap or
+# remove a binary in the middle of the run.
+mkdir -p "$work/bin"
+cp -f "$SK" "$work/bin/skarbnica.tmp" && mv -f "$work/bin/skarbnica.tmp" "$work/bin/skarbnica"
+cp -f "$INPROC" "$work/bin/inproc.tmp" && mv -f "$work/bin/inproc.tmp" "$work/bin/inproc"
+SK=$work/bin/skarbnica INPROC=$work/bin/inproc
+# The peers' Python bindings are Debian's (python3-notmuch2): use its python.
+PY=/usr/bin/python3; [ -x "$PY" ] || PY=python3
 
 # ---- the machine ------------------------------------------------------------
 {
@@ -132,15 +146,15 @@ query_cmds() { # size
 	local size=$1 db="$work/db/skarbnica-$1" out="$res/query-cmd-$1.tsv"
 	local nm_conf="$work/db/notmuch-$1/config" muhome="$work/db/mu-$1/mu"
 	printf 'id\ttool\tmatches\tp50_ms\tp99_ms\n' > "$out"
-	hyperfine -N -w 2 -r "$qruns" --export-json "$res/json/floor-true.json" -- true >/dev/null
+	hf -N -w 2 -r "$qruns" --export-json "$res/json/floor-true.json" -- true >/dev/null
 	printf 'floor\ttrue\t-\t%s\n' "$(python3 "$root/bench/lib/stats.py" hyperfine "$res/json/floor-true.json")" >> "$out"
-	hyperfine -N -w 2 -r "$qruns" -i --export-json "$res/json/floor-sk-$size.json" -- \
+	hf -N -w 2 -r "$qruns" -i --export-json "$res/json/floor-sk-$size.json" -- \
 		"$SK -d $db search --limit 1 'nonexistentwordxyz'" >/dev/null
 	printf 'floor\tskarbnica\t0\t%s\n' "$(python3 "$root/bench/lib/stats.py" hyperfine "$res/json/floor-sk-$size.json")" >> "$out"
 	grep -v '^#' "$root/bench/queries-skarbnica.tsv" | while IFS=$'\t' read -r id kind q _; do
 		local n
 		n=$("$SK" -d "$db" search --json --limit 1 "$q" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
-		hyperfine -N -w 2 -r "$qruns" -i --export-json "$res/json/$id-sk-$size.json" -- \
+		hf -N -w 2 -r "$qruns" -i --export-json "$res/json/$id-sk-$size.json" -- \
 			"$SK -d $db search --limit 100 '$q'" >/dev/null
 		printf '%s\tskarbnica\t%s\t%s\n' "$id" "$n" \
 			"$(python3 "$root/bench/lib/stats.py" hyperfine "$res/json/$id-sk-$size.json")" >> "$out"
@@ -149,7 +163,7 @@ query_cmds() { # size
 		local n
 		if [[ " $peers " == *" notmuch "* ]] && [ -f "$nm_conf" ]; then
 			n=$(NOTMUCH_CONFIG=$nm_conf notmuch count "$nq")
-			NOTMUCH_CONFIG=$nm_conf hyperfine -N -w 2 -r "$qruns" -i \
+			NOTMUCH_CONFIG=$nm_conf hf -N -w 2 -r "$qruns" -i \
 				--export-json "$res/json/$id-notmuch-$size.json" -- \
 				"notmuch search --limit=100 '$nq'" >/dev/null
 			printf '%s\tnotmuch\t%s\t%s\n' "$id" "$n" \
@@ -157,7 +171,7 @@ query_cmds() { # size
 		fi
 		if [[ " $peers " == *" mu "* ]] && [ -d "$muhome/xapian" ]; then
 			n=$(mu find --muhome="$muhome" --fields=i "$mq" 2>/dev/null | wc -l || true)
-			hyperfine -N -w 2 -r "$qruns" -i \
+			hf -N -w 2 -r "$qruns" -i \
 				--export-json "$res/json/$id-mu-$size.json" -- \
 				"mu find --muhome=$muhome --maxnum=100 --reverse '$mq'" >/dev/null
 			printf '%s\tmu\t%s\t%s\n' "$id" "$n" \
@@ -175,8 +189,8 @@ inproc() { # size
 	"$INPROC" -d "$db" -n "$qruns" --flat --no-facets --limit 100 \
 		"$root/bench/queries-skarbnica.tsv" > "$res/inproc-skarbnica-flat-$size.tsv"
 	if [[ " $peers " == *" notmuch "* ]] && [ -f "$work/db/notmuch-$size/config" ] &&
-		python3 -c 'import notmuch2' 2>/dev/null; then
-		NOTMUCH_CONFIG="$work/db/notmuch-$size/config" python3 \
+		"$PY" -c 'import notmuch2' 2>/dev/null; then
+		NOTMUCH_CONFIG="$work/db/notmuch-$size/config" "$PY" \
 			"$shared/lib/inproc_notmuch.py" "$shared/queries.tsv" "$qruns" \
 			> "$res/inproc-notmuch-$size.tsv"
 	fi
@@ -234,7 +248,7 @@ demo() {
 		[ -n "$q" ] || continue
 		local n
 		n=$("$SK" -d "$db" search --json --limit 1 "$q" | python3 -c 'import json,sys; print(json.load(sys.stdin)["total"])')
-		hyperfine -N -w 2 -r "$qruns" -i --export-json "$res/json/$id-sk-demo.json" -- \
+		hf -N -w 2 -r "$qruns" -i --export-json "$res/json/$id-sk-demo.json" -- \
 			"$SK -d $db search --limit 100 '$q'" >/dev/null
 		printf '%s\tskarbnica\t%s\t%s\n' "$id" "$n" \
 			"$(python3 "$root/bench/lib/stats.py" hyperfine "$res/json/$id-sk-demo.json")" >> "$out"
@@ -243,16 +257,24 @@ demo() {
 }
 
 # ---- the run ------------------------------------------------------------------------
-rm -f "$res/index.tsv"
+# BENCH_REUSE=1 keeps the databases and the ingest lines of an earlier run.
+[ "${BENCH_REUSE:-0}" = 1 ] || rm -f "$res/index.tsv"
+reuse() { [ "${BENCH_REUSE:-0}" = 1 ] && [ -e "$1" ]; }
 for size in $sizes; do
 	runs=$runs_small; [ "$size" = 10k ] || runs=$runs_big
-	if [ "${BENCH_REUSE:-0}" = 1 ] && [ -f "$work/db/skarbnica-$size/skarbnica.db" ]; then
-		log "reusing $work/db/skarbnica-$size (no ingest timing)"
+	if reuse "$work/db/skarbnica-$size/skarbnica.db"; then
+		log "reusing $work/db/skarbnica-$size (ingest not timed again)"
 	else
 		sk_ingest "$size" "$runs"
 	fi
 	for p in $peers; do
-		"$shared/index.sh" "$p" "$size" "$runs" >/dev/null
+		case $p in notmuch) pdb="$work/db/notmuch-$size/config" ;;
+		mu) pdb="$work/db/mu-$size/mu/xapian" ;; *) pdb="$work/db/$p-$size/inbox" ;; esac
+		if reuse "$pdb"; then
+			log "reusing $work/db/$p-$size (ingest not timed again)"
+		else
+			"$shared/index.sh" "$p" "$size" "$runs" >/dev/null
+		fi
 	done
 	query_cmds "$size"
 	inproc "$size"

@@ -749,6 +749,13 @@ sk_index_check(struct sk_index *ix, struct sk_check_report *out,
 		"SELECT count(*) + 0 * ?1 FROM threads t WHERE message_count <> "
 		"(SELECT count(*) FROM messages WHERE thread_id = t.id)",
 		0, NULL);
+	out->bad_ghosts = scalar_i64(
+		ix,
+		"SELECT count(*) + 0 * ?1 FROM ghosts g WHERE NOT EXISTS "
+		"(SELECT 1 FROM message_refs WHERE ref = g.message_id) OR "
+		"EXISTS (SELECT 1 FROM messages WHERE message_id = "
+		"g.message_id)",
+		0, NULL);
 	out->xapian_pending = scalar_i64(
 		ix, "SELECT count(*) + 0 * ?1 FROM xapian_pending", 0, NULL);
 	out->xapian_docs = ix->xdb ? sk_xdb_doccount(ix->xdb) : -1;

@@ -76,6 +76,13 @@ struct sk_message {
 	const char *parse_error; /* why SK_MSG_MALFORMED, or NULL */
 };
 
+/* Apply the Xapian updates other handles queued (the web's notes and
+ * curation, a crashed run). Cheap when nothing is queued; a no-op without
+ * a Xapian writer or inside a transaction. Long-running writers (ingest
+ * --watch) call it while idle. */
+enum sk_status sk_index_xapian_catch_up(struct sk_index *ix,
+					struct sk_err *err);
+
 /* Group many adds into one transaction (and one Xapian commit). Nesting is
  * not supported. Without begin/commit each add is its own transaction. */
 enum sk_status sk_index_begin(struct sk_index *ix, struct sk_err *err);
@@ -1140,6 +1147,7 @@ struct sk_check_report {
 	int64_t orphan_raw;	  /* raw rows without a message */
 	int64_t orphan_blobs;	  /* blobs no attachment uses */
 	int64_t bad_threads;	  /* message_count not matching */
+	int64_t bad_ghosts;	  /* ghosts nobody refers to, or received */
 	int64_t xapian_pending;	  /* queued Xapian updates */
 	int64_t xapian_docs;	  /* -1 without a Xapian handle */
 };

@@ -290,6 +290,14 @@ write_fts_pending(struct sk_index *ix, struct sk_err *err)
 }
 
 enum sk_status
+sk_index_xapian_catch_up(struct sk_index *ix, struct sk_err *err)
+{
+	if (!ix->xdb || ix->in_batch || !(ix->flags & SK_INDEX_WRITE))
+		return SK_OK;
+	return drain_xapian(ix, err);
+}
+
+enum sk_status
 sk_index_commit(struct sk_index *ix, struct sk_err *err)
 {
 	enum sk_status rc;

@@ -19,6 +19,7 @@
 
 #define MAX_POSITIONS 16  /* sources with a pending position per batch */
 #define BATCH_SECONDS 1.0 /* commit at least this often while busy */
+#define CATCH_UP_SECONDS 5.0 /* apply queued Xapian updates while idle */
 #define PROGRESS_SECONDS 5.0
 
 /* One submitted message, from submit to store. */
@@ -54,6 +55,7 @@ struct sk_ingest {
 	uint64_t next_seq;
 	struct sk_ingest_counts counts;
 	struct batch_counts bc;
+	double last_catch_up; /* now_seconds() of the last Xapian catch-up */
 	bool in_txn;
 	unsigned batch_n;
 	double batch_started, last_progress;
@@ -525,10 +527,16 @@ enum sk_status
 sk_ingest_idle(struct sk_ingest *ing, struct sk_err *err)
 {
 	enum sk_status rc = pump(ing, 0);
+	double now = now_seconds();
 
-	if (!rc && ing->in_txn &&
-	    now_seconds() - ing->batch_started >= BATCH_SECONDS)
+	if (!rc && ing->in_txn && now - ing->batch_started >= BATCH_SECONDS)
 		rc = commit(ing);
+	/* While no mail comes, bring Xapian up to date with what the web
+	 * changed (notes, curation): they queue it in the store. */
+	if (!rc && !ing->in_txn && now - ing->last_catch_up >= CATCH_UP_SECONDS) {
+		ing->last_catch_up = now;
+		rc = sk_index_xapian_catch_up(ing->ix, &ing->fatal_err);
+	}
 	if (rc && err)
 		*err = ing->fatal_err;
 	return rc;

@@ -32,6 +32,8 @@
 #define MBOX "demo/praktyki-2024.mbox"
 #define N_OUTBOX 300
 
+static char bin[800]; /* a private copy: builds may replace the original */
+
 struct fx {
 	char *tmp;
 	char data[600], ref[600];
@@ -72,7 +74,7 @@ run_bin(const char *data, const char *const *args, const char *in_path,
 		dup2(in, 0);
 		dup2(out, 1);
 		dup2(out, 2);
-		execv(sk_test_bin(), (char *const *)argv);
+		execv(bin, (char *const *)argv);
 		_exit(127);
 	}
 	setpgid(pid, pid);
@@ -181,6 +183,23 @@ setup(void **state)
 	struct fx *fx = calloc(1, sizeof(*fx));
 	const char *init[] = { "init", NULL };
 	fx->tmp = sk_test_tmpdir();
+	snprintf(bin, sizeof(bin), "%s/skarbnica", fx->tmp);
+	{
+		char *buf;
+		size_t len;
+		int fd;
+		if (sk_read_file(sk_test_bin(), 256u << 20, &buf, &len, NULL)) {
+			print_error("cannot read %s\n", sk_test_bin());
+			return -1;
+		}
+		fd = open(bin, O_WRONLY | O_CREAT | O_TRUNC, 0755);
+		if (fd < 0 || write(fd, buf, len) != (ssize_t)len) {
+			print_error("cannot copy %s\n", sk_test_bin());
+			return -1;
+		}
+		close(fd);
+		free(buf);
+	}
 	snprintf(fx->data, sizeof(fx->data), "%s/data", fx->tmp);
 	snprintf(fx->ref, sizeof(fx->ref), "%s/ref", fx->tmp);
 	if (run_bin(fx->data, init, NULL, NULL, -1) != 0) {
@@ -406,6 +425,7 @@ kill_loop_keeps_store_consistent(void **state)
 	const char *const *ops[] = { ingest, reindex, digest, mailer };
 	const char *names[] = { "ingest", "reindex", "digest", "mailer" };
 	int killed[4] = { 0 }, done[4] = { 0 }, failed[4] = { 0 };
+	int first_rc[4] = { 0 };
 	char conf[800], log[800], *dump = NULL, *a, *b;
 	struct sk_check_report ck, rck;
 	size_t dump_len = 0;
@@ -454,8 +474,8 @@ kill_loop_keeps_store_consistent(void **state)
 			killed[op]++;
 		else if (rc == 0)
 			done[op]++;
-		else
-			failed[op]++;
+		else if (!failed[op]++)
+			first_rc[op] = rc;
 	}
 	for (int op = 0; op < 4; op++)
 		printf("# %-8s killed %d, finished %d, failed %d\n", names[op],
@@ -466,7 +486,8 @@ kill_loop_keeps_store_consistent(void **state)
 		if (failed[op]) {
 			char *out = read_log(log);
 			size_t n = strlen(out);
-			fail_msg("%s failed %d times: %s", names[op], failed[op],
+			fail_msg("%s failed %d times (first: exit %d): %s",
+				 names[op], failed[op], first_rc[op],
 				 out + (n > 1500 ? n - 1500 : 0));
 		}
 

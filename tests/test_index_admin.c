@@ -453,7 +453,9 @@ forget_erases_a_person_everywhere(void **state)
 	assert_int_equal(ck.integrity_errors, 0);
 	assert_true(ck.fts_ok);
 	assert_int_equal(ck.messages, msgs_before - n_mids);
-	assert_int_equal(ck.orphan_raw + ck.orphan_blobs + ck.bad_threads, 0);
+	assert_int_equal(ck.orphan_raw + ck.orphan_blobs + ck.bad_threads +
+				 ck.bad_ghosts,
+			 0);
 	assert_int_equal(ck.xapian_pending, 0);
 	assert_int_equal(ck.xapian_docs, ck.messages);
 	sk_index_close(&ix);

@@ -19,7 +19,11 @@ def pct(v, p):
 def main():
     if len(sys.argv) != 3 or sys.argv[1] != "hyperfine":
         sys.exit(__doc__)
-    times = json.load(open(sys.argv[2]))["results"][0]["times"]
+    try:
+        times = json.load(open(sys.argv[2]))["results"][0]["times"]
+    except (OSError, ValueError, KeyError, IndexError):
+        print("-\t-")  # the run failed: the table shows a dash
+        return
     ms = [t * 1000 for t in times]
     print("%.2f\t%.2f" % (pct(ms, 50), pct(ms, 99)))
 

@@ -17,8 +17,8 @@ FUZZ_BINS     := $(patsubst %,$(FUZZ_BUILD)/tests/fuzz/%,$(FUZZ_TARGETS))
 # Extra libFuzzer flags for every target, e.g. FUZZ_FLAGS='-jobs=2'.
 FUZZ_FLAGS    ?=
 # Per target: mail is slow to parse (attachment extractors run), so its
-# inputs are kept to 256 KiB (the seeds' tail is cut).
-FUZZ_FLAGS_fuzz_mime := -max_len=262144
+# inputs are kept to 64 KiB (longer seeds are cut).
+FUZZ_FLAGS_fuzz_mime := -max_len=65536
 # Messages taken from each mbox of demo/ and ../shared/corpora.
 FUZZ_CORPUS_MAX ?= 500
 
@@ -41,27 +41,33 @@ fuzz-seeds:
 
 # Each target: a working corpus (build/fuzz/corpus/T, kept between runs)
 # seeded from build/fuzz/seeds/T; crashes into build/fuzz/crashes/T/.
+define FUZZ_RUN
+@fail=0; for t in $(FUZZ_TARGETS); do \
+    mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/crashes/$$t; \
+    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
+    ASAN_OPTIONS=detect_leaks=1 \
+    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    $(FUZZ_BUILD)/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) \
+        -timeout=25 -rss_limit_mb=2560 -print_final_stats=1 \
+        -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t/ \
+        -dict=tests/fuzz/$$t.dict $(FUZZ_FLAGS) \
+        $$(case $$t in fuzz_mime) echo '$(FUZZ_FLAGS_fuzz_mime)';; esac) \
+        $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/seeds/$$t \
+        > $(FUZZ_BUILD)/$$t.log 2>&1 \
+    || { fail=$$((fail+1)); echo "fuzz: $$t FAILED: see $(FUZZ_BUILD)/$$t.log"; \
+         tail -40 $(FUZZ_BUILD)/$$t.log; }; \
+    grep -h -E '^stat::(number_of_executed_units|new_units_added)' \
+        $(FUZZ_BUILD)/$$t.log | sed "s/^/fuzz: $$t /"; \
+done; echo "fuzz: $$(( $(words $(FUZZ_TARGETS)) - fail )) clean, $$fail crashed"; \
+test $$fail -eq 0
+endef
+
 fuzz: fuzz-build fuzz-seeds
-	@fail=0; for t in $(FUZZ_TARGETS); do \
-	    mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/crashes/$$t; \
-	    echo "fuzz: $$t for $(FUZZ_SECONDS) s"; \
-	    ASAN_OPTIONS=detect_leaks=1 \
-	    LSAN_OPTIONS=suppressions=$(CURDIR)/tests/lsan.supp \
-	    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	    $(FUZZ_BUILD)/tests/fuzz/$$t -max_total_time=$(FUZZ_SECONDS) \
-	        -timeout=25 -rss_limit_mb=2560 -print_final_stats=1 \
-	        -artifact_prefix=$(FUZZ_BUILD)/crashes/$$t/ \
-	        -dict=tests/fuzz/$$t.dict $(FUZZ_FLAGS) \
-	        $$(case $$t in fuzz_mime) echo '$(FUZZ_FLAGS_fuzz_mime)';; esac) \
-	        $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/seeds/$$t \
-	        > $(FUZZ_BUILD)/$$t.log 2>&1 \
-	    || { fail=$$((fail+1)); echo "fuzz: $$t FAILED: see $(FUZZ_BUILD)/$$t.log"; \
-	         tail -40 $(FUZZ_BUILD)/$$t.log; }; \
-	    grep -h -E '^stat::(number_of_executed_units|new_units_added)' \
-	        $(FUZZ_BUILD)/$$t.log | sed "s/^/fuzz: $$t /"; \
-	done; echo "fuzz: $$(( $(words $(FUZZ_TARGETS)) - fail )) clean, $$fail crashed"; \
-	test $$fail -eq 0
+	$(FUZZ_RUN)
 
 # CI: 10 s each on a smaller seed set (the working corpus is kept).
-fuzz-short:
-	$(MAKE) fuzz FUZZ_SECONDS=10 FUZZ_CORPUS_MAX=20
+fuzz-short: FUZZ_SECONDS = 10
+fuzz-short: FUZZ_CORPUS_MAX = 20
+fuzz-short: fuzz-build fuzz-seeds
+	$(FUZZ_RUN)
