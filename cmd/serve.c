@@ -25,8 +25,17 @@ serve(struct cmd_ctx *c, const char *listen, bool public_mode)
 {
 	struct sk_web_settings s;
 	struct sk_mail_settings ms; /* lives as long as the server */
+	struct sk_index *ix;
 	struct sk_err err = { 0 };
 
+	/* The web's handles never migrate: bring the store up to this
+	 * binary's schema first (and fail early when there is none). */
+	if (sk_index_open(c->data_dir, SK_INDEX_WRITE | SK_INDEX_NO_XAPIAN,
+			  &ix, &err)) {
+		cmd_fail("serve: %s", err.msg);
+		return CMD_FAIL;
+	}
+	sk_index_close(&ix);
 	sk_web_settings_from_config(&s, &c->cfg);
 	/* web/ cannot include mailer/: hand it the composers. Without
 	 * smtp.from (and list.address for notes) they answer SK_EINVAL, so
@@ -66,8 +75,6 @@ cmd_serve(struct cmd_ctx *c, int argc, char **argv)
 	};
 	const char *listen = NULL;
 	bool public_mode = false;
-	struct sk_index *ix;
-	struct sk_err err = { 0 };
 	int opt;
 
 	optind = 1;
@@ -81,12 +88,6 @@ cmd_serve(struct cmd_ctx *c, int argc, char **argv)
 	}
 	if (optind < argc)
 		return cmd_usage(serve_help, true);
-	/* Fail early, with the store's own message, when there is none. */
-	if (sk_index_open(c->data_dir, SK_INDEX_NO_XAPIAN, &ix, &err)) {
-		cmd_fail("serve: %s", err.msg);
-		return CMD_FAIL;
-	}
-	sk_index_close(&ix);
 	return serve(c, listen, public_mode);
 }
 

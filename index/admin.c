@@ -41,6 +41,17 @@ sk_index_backup(struct sk_index *ix, const char *dest_path,
 
 	snprintf(tmp, n, "%s.tmp", dest_path);
 	unlink(tmp);
+	/* Personal data: the copy is readable by the owner and group only
+	 * (SQLite keeps the mode of a file that exists). */
+	{
+		int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0640);
+		if (fd < 0) {
+			rc = sk_err_set(err, SK_EIO, "cannot create '%s': %s",
+					tmp, strerror(errno));
+			goto out;
+		}
+		close(fd);
+	}
 	src = sqlite3_open_v2(tmp, &dst,
 			      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
 	if (src != SQLITE_OK) {

@@ -71,6 +71,11 @@ enum sk_status sk_index_fts_delete(struct sk_index *ix, int64_t id,
 enum sk_status sk_index_thread_stats(struct sk_index *ix, int64_t thread,
 				     struct sk_err *err);
 
+/* The topic slugs of a thread (read.c), allocated from a. */
+void sk_index_thread_topic_slugs(struct sk_index *ix, struct sk_arena *a,
+				 int64_t thread, const char ***out,
+				 size_t *n_out);
+
 /* Topic classification (classify.c). */
 struct sk_classifier;
 void sk_classifier_free(struct sk_classifier **c);

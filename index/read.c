@@ -51,8 +51,8 @@ slug_id(struct sk_index *ix, const char *table_sql, const char *slug,
 }
 
 /* Topic slugs of a thread, into the arena. */
-static void
-thread_topics(struct sk_index *ix, struct sk_arena *a, int64_t thread,
+void
+sk_index_thread_topic_slugs(struct sk_index *ix, struct sk_arena *a, int64_t thread,
 	      const char ***out, size_t *n_out)
 {
 	sqlite3_stmt *st = sk_ix_stmt(
@@ -203,7 +203,7 @@ sk_index_threads(struct sk_index *ix, struct sk_arena *a,
 	if (src != SQLITE_DONE && src != SQLITE_ROW)
 		return sk_ix_error(ix, src, "list threads", err);
 	for (size_t i = 0; i < n; i++)
-		thread_topics(ix, a, rows[i].id, &rows[i].topics,
+		sk_index_thread_topic_slugs(ix, a, rows[i].id, &rows[i].topics,
 			      &rows[i].n_topics);
 	*rows_out = rows;
 	*n_out = n;
@@ -307,7 +307,7 @@ sk_index_message(struct sk_index *ix, struct sk_arena *a,
 	if (rc != SQLITE_ROW)
 		return sk_ix_error(ix, rc, "read message", err);
 	load_attachments(ix, a, out);
-	thread_topics(ix, a, out->thread_id, &out->topics, &out->n_topics);
+	sk_index_thread_topic_slugs(ix, a, out->thread_id, &out->topics, &out->n_topics);
 	return SK_OK;
 }
 
@@ -476,7 +476,7 @@ sk_index_thread(struct sk_index *ix, struct sk_arena *a,
 	}
 	sqlite3_reset(st);
 	thread_out->first_from = ordered[0].from_name;
-	thread_topics(ix, a, thread_id, &thread_out->topics,
+	sk_index_thread_topic_slugs(ix, a, thread_id, &thread_out->topics,
 		      &thread_out->n_topics);
 	*msgs_out = ordered;
 	*n_out = n;

@@ -260,6 +260,19 @@ enum sk_status sk_index_threads(struct sk_index *ix, struct sk_arena *a,
 				struct sk_thread_row **rows_out, size_t *n_out,
 				int64_t *total_out, struct sk_err *err);
 
+/* Threads about the same things as thread_id ("Podobne wątki"), best
+ * first, at most limit (0 = 5). They are found from the thread's own
+ * words (quoted text left out) weighted by how rare they are in the
+ * archive, matched with the full-text index, so both search backends show
+ * the same. An empty list when the thread has no distinctive words.
+ * SK_ENOTFOUND: no such thread (or hidden from v). */
+enum sk_status sk_index_similar_threads(struct sk_index *ix,
+					struct sk_arena *a,
+					const struct sk_viewer *v,
+					int64_t thread_id, size_t limit,
+					struct sk_thread_row **rows_out,
+					size_t *n_out, struct sk_err *err);
+
 /* A thread with its messages in thread order (parents before children,
  * siblings by date), bodies included. SK_ENOTFOUND when missing or hidden
  * from this viewer. */

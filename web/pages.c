@@ -1026,6 +1026,30 @@ find_msg(const struct sk_message_row *m, size_t n, int64_t id)
 	return NULL;
 }
 
+/* "Podobne wątki": threads on the same things, from index/. A failure
+ * here costs the section, not the page. */
+static void
+similar_section(struct sk_ctx *c, struct sk_buf *b, int64_t id,
+                const struct topic_names *names)
+{
+	struct sk_thread_row *rows = NULL;
+	struct sk_err err = { 0 };
+	size_t n = 0;
+
+	if (sk_index_similar_threads(c->req->ix, c->a, &c->viewer, id, 5,
+	                             &rows, &n, &err)) {
+		sk_log(SK_LOG_WARNING, "web: similar threads of %lld: %s",
+		       (long long)id, err.msg);
+		return;
+	}
+	if (!n)
+		return;
+	sk_buf_adds(b, "<section aria-labelledby=\"podobne\">\n"
+	               "<h2 id=\"podobne\">Podobne wątki</h2>\n");
+	thread_list(c, b, rows, n, names, 3);
+	sk_buf_adds(b, "</section>\n");
+}
+
 void
 sk_page_thread(struct sk_ctx *c, int64_t id)
 {
@@ -1147,6 +1171,7 @@ sk_page_thread(struct sk_ctx *c, int64_t id)
 		}
 		sk_buf_adds(b, "</li></ul>\n</article>\n");
 	}
+	similar_section(c, b, id, &names);
 	sk_page_end(b, &p);
 	sk_ctx_html_done(c);
 }

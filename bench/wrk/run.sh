@@ -103,7 +103,10 @@ echo "wrk: $label: $messages messages, $threads threads; $conns connections, $wt
 pid=$!
 wait_healthy
 
-rss() { awk '/^VmRSS/ {print int($2/1024) " MB"}' "/proc/$pid/status"; }
+# resident set: total (file-backed pages of the mapped store and index
+# count in it) and its anonymous part (heap: what the server allocated)
+rss() { awk '/^VmRSS/ {t = int($2/1024)} /^RssAnon/ {a = int($2/1024)}
+	END {print t " MB (anon " a ")"}' "/proc/$pid/status"; }
 # The server's CPU time so far (user + system), in clock ticks: the CPU
 # cost per request does not depend on what else runs on the machine, so
 # it gives the rate two idle cores would reach (2 s of CPU a second /

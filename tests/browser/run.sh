@@ -23,6 +23,11 @@ if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
 	echo "SKIP: node not installed (apt-get install nodejs npm)"
 	exit 0
 fi
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+	echo "SKIP: node $(node --version 2>/dev/null) is older than 20 (playwright-core needs 20)"
+	exit 0
+fi
 CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 if [ ! -x "$CHROMIUM" ]; then
 	echo "SKIP: chromium not installed (apt-get install chromium)"
@@ -106,8 +111,12 @@ fi
 
 # One file at a time: the machine has 2 cores shared by the server and
 # Chromium.
+conc=
+if node --test-concurrency=1 -e 0 2>/dev/null; then
+	conc=--test-concurrency=1
+fi
 # shellcheck disable=SC2086
-SKARBNICA_BASE_URL=$base node --test --test-concurrency=1 $files
+SKARBNICA_BASE_URL=$base node --test $conc $files
 rc=$?
 if [ $rc -ne 0 ]; then
 	echo "browser tests: FAILED (server log follows)" >&2
