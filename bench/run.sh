@@ -26,7 +26,8 @@
 #   BENCH_LABEL=""                    a line for docs/performance.md
 #                                     (e.g. "smoke run on a busy machine")
 #   BENCH_DOCS=docs/performance.md    where the report goes; - for none
-#   WRK_SECONDS=10 WRK_CONNECTIONS=32 the built-in wrk run
+#   BENCH_STEPS="ingest query inproc web demo"  a subset (with BENCH_REUSE=1)
+#   WRK_SECONDS=30 WRK_CONNECTIONS=32 per wrk run (bench/wrk/run.sh)
 #   SKARBNICA, INPROC                 the binaries (make bench sets them)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -197,40 +198,22 @@ inproc() { # size
 }
 
 # ---- web -------------------------------------------------------------------------
-# `skarbnica serve` on 127.0.0.1 driven by wrk with bench/wrk/skarbnica.lua
-# (search pages over bench/queries-skarbnica.tsv plus bench/wrk/queries-pl.txt,
-# then thread pages); bench/wrk/run.sh instead when there is one.
+# bench/wrk/run.sh (`skarbnica serve --public` on 127.0.0.1, wrk with
+# bench/wrk/skarbnica.lua): search pages cycling over our query set plus
+# bench/wrk/queries-pl.txt, then thread pages. Its output keeps wrk's report
+# and the "wrkstat" line per mode that report.py reads.
 web() { # size
-	local size=$1 db="$work/db/skarbnica-$1" out="$res/web-$1.txt"
-	if [ -x "$root/bench/wrk/run.sh" ]; then
-		SKARBNICA=$SK "$root/bench/wrk/run.sh" "$db" > "$out" 2>&1 ||
-			log "bench/wrk/run.sh failed (see $out)"
-		return
+	local size=$1 db="$work/db/skarbnica-$1" out="$res/web-$1.txt" port
+	if [ ! -f "$root/bench/wrk/run.sh" ]; then
+		echo "wrkstat skipped (no bench/wrk/run.sh)" > "$out"; return
 	fi
-	if ! has wrk || [ ! -f "$root/bench/wrk/skarbnica.lua" ]; then
-		echo "wrkstat skipped (no wrk or no bench/wrk/skarbnica.lua)" > "$out"
-		return
-	fi
-	local port pid threads
 	port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-	"$SK" -d "$db" serve --listen "127.0.0.1:$port" --public >"$res/serve-$size.log" 2>&1 &
-	pid=$!
-	for _ in $(seq 1 100); do
-		curl -fsS -o /dev/null "http://127.0.0.1:$port/" 2>/dev/null && break
-		sleep 0.1
-	done
-	threads=$("$SK" -d "$db" stats --json 2>/dev/null |
-		python3 -c 'import json,sys; print(json.load(sys.stdin).get("threads", 100))' 2>/dev/null || echo 100)
-	: > "$out"
-	for mode in search thread; do
-		(cd "$root" && WRK_MODE=$mode WRK_THREADS=$threads \
-			WRK_QUERIES="$root/bench/queries-skarbnica.tsv" \
-			wrk -t2 -c"${WRK_CONNECTIONS:-32}" -d"${WRK_SECONDS:-10}s" \
-			--latency -s bench/wrk/skarbnica.lua "http://127.0.0.1:$port") >> "$out" 2>&1 || true
-	done
-	kill "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-	grep wrkstat "$out" >&2 || true
+	WRK_QUERIES="$root/bench/queries-skarbnica.tsv" sh "$root/bench/wrk/run.sh" \
+		-d "$db" --bin "$SK" --port "$port" --label "btrfs-$size" \
+		--duration "${WRK_SECONDS:-30}s" --connections "${WRK_CONNECTIONS:-32}" \
+		--modes "search thread" > "$out" 2>&1 ||
+		log "bench/wrk/run.sh failed (see $out)"
+	grep '^wrkstat' "$out" >&2 || true
 }
 
 # ---- Polish queries on the demo corpus --------------------------------------------
@@ -257,17 +240,23 @@ demo() {
 }
 
 # ---- the run ------------------------------------------------------------------------
+# BENCH_STEPS picks steps (default all): ingest query inproc web demo.
+steps=" ${BENCH_STEPS:-ingest query inproc web demo} "
+step() { [[ "$steps" == *" $1 "* ]]; }
 # BENCH_REUSE=1 keeps the databases and the ingest lines of an earlier run.
-[ "${BENCH_REUSE:-0}" = 1 ] || rm -f "$res/index.tsv"
+{ [ "${BENCH_REUSE:-0}" = 1 ] || ! step ingest; } || rm -f "$res/index.tsv"
 reuse() { [ "${BENCH_REUSE:-0}" = 1 ] && [ -e "$1" ]; }
 for size in $sizes; do
 	runs=$runs_small; [ "$size" = 10k ] || runs=$runs_big
-	if reuse "$work/db/skarbnica-$size/skarbnica.db"; then
+	if ! step ingest; then
+		:
+	elif reuse "$work/db/skarbnica-$size/skarbnica.db"; then
 		log "reusing $work/db/skarbnica-$size (ingest not timed again)"
 	else
 		sk_ingest "$size" "$runs"
 	fi
 	for p in $peers; do
+		step ingest || continue
 		case $p in notmuch) pdb="$work/db/notmuch-$size/config" ;;
 		mu) pdb="$work/db/mu-$size/mu/xapian" ;; *) pdb="$work/db/$p-$size/inbox" ;; esac
 		if reuse "$pdb"; then
@@ -276,11 +265,11 @@ for size in $sizes; do
 			"$shared/index.sh" "$p" "$size" "$runs" >/dev/null
 		fi
 	done
-	query_cmds "$size"
-	inproc "$size"
-	web "$size"
+	if step query; then query_cmds "$size"; fi
+	if step inproc; then inproc "$size"; fi
+	if step web; then web "$size"; fi
 done
-demo
+if step demo; then demo; fi
 python3 "$root/bench/lib/report.py" --work "$work" --sizes "$sizes" \
 	--peers "$peers" --label "${BENCH_LABEL:-}" \
 	--docs "${BENCH_DOCS:-$root/docs/performance.md}"

@@ -14,11 +14,6 @@
 #include <unistd.h>
 
 /* Until cmd/cmd.h declares them (the lead adds them there). */
-int cmd_backup(struct cmd_ctx *c, int argc, char **argv);
-int cmd_forget(struct cmd_ctx *c, int argc, char **argv);
-int cmd_export_person(struct cmd_ctx *c, int argc, char **argv);
-int cmd_purge(struct cmd_ctx *c, int argc, char **argv);
-int cmd_check(struct cmd_ctx *c, int argc, char **argv);
 
 /* Copy a small file (the configuration) to dest, mode kept, fsync'ed. */
 static enum sk_status
@@ -266,7 +261,9 @@ cmd_purge(struct cmd_ctx *c, int argc, char **argv)
 		"\n"
 		"Apply the retention periods (days; 0 or absent keeps for ever):\n"
 		"held mail never approved, login sessions (expired ones always\n"
-		"go), audit entries, sent outbox rows. Run it daily from cron.\n";
+		"go), audit entries, sent outbox rows. The [retention] section\n"
+		"of the configuration gives the defaults; options override them.\n"
+		"Run it daily from cron.\n";
 	static const struct option opts[] = {
 		{ "dry-run", no_argument, NULL, 'n' },
 		{ "held-days", required_argument, NULL, 'H' },
@@ -275,7 +272,12 @@ cmd_purge(struct cmd_ctx *c, int argc, char **argv)
 		{ "outbox-days", required_argument, NULL, 'O' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct sk_retention r = { 0 };
+	struct sk_retention r = {
+		.held_days = (int64_t)c->cfg.retention.held_days,
+		.sessions_days = (int64_t)c->cfg.retention.sessions_days,
+		.audit_days = (int64_t)c->cfg.retention.audit_days,
+		.outbox_days = (int64_t)c->cfg.retention.outbox_days,
+	};
 	struct sk_purge_report rep;
 	struct sk_index *ix = NULL;
 	struct sk_err err = { 0 };

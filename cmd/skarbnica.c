@@ -30,6 +30,11 @@ static const char usage_text[] =
 	"  digest [--period daily|weekly] queue topic digests for subscribers\n"
 	"  topics load FILE | classify   edit the taxonomy, classify again\n"
 	"  reindex                       rebuild both indexes from the store\n"
+	"  check                         integrity of the store and indexes\n"
+	"  backup DEST                   online copy of the store (then reindex it)\n"
+	"  forget [--dry-run] ADDRESS    erase a person's mail and account (RODO)\n"
+	"  export-person ADDRESS         a person's mail as mbox (access request)\n"
+	"  purge [--dry-run]             apply the [retention] periods\n"
 	"  demo                          the demo corpus, served at "
 	"http://127.0.0.1:8080/\n"
 	"\n"
@@ -169,6 +174,9 @@ static const struct cmd {
 	{ "reindex", cmd_reindex }, { "demo", cmd_demo },
 	{ "note", cmd_note },	    { "mailer", cmd_mailer },
 	{ "digest", cmd_digest },   { "topics", cmd_topics },
+	{ "backup", cmd_backup },   { "forget", cmd_forget },
+	{ "export-person", cmd_export_person },
+	{ "purge", cmd_purge },	    { "check", cmd_check },
 };
 
 int

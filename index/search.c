@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define DEFAULT_LIMIT 20
 #define MAX_LIMIT 1000
@@ -1284,16 +1285,9 @@ fill_hits(struct sk_index *ix, struct sk_arena *a,
 	"SELECT p.slug, p.name, count(DISTINCT " unit ") AS c FROM "          \
 	"json_each(?1) j JOIN messages m ON m.id = j.value JOIN partners p "   \
 	"ON p.id = m.partner_id GROUP BY p.id ORDER BY c DESC, p.slug"
-#define FACET_YEARS(unit)                                                     \
-	"SELECT strftime('%Y', m.date, 'unixepoch') AS y, "                   \
-	"strftime('%Y', m.date, 'unixepoch'), "                               \
-	"count(DISTINCT " unit ") AS c FROM json_each(?1) j JOIN messages m " \
-	"ON m.id = j.value GROUP BY y ORDER BY y DESC"
-
-static const char *const facet_sql[2][3] = {
-	{ FACET_TOPICS("m.id"), FACET_PARTNERS("m.id"), FACET_YEARS("m.id") },
-	{ FACET_TOPICS("m.thread_id"), FACET_PARTNERS("m.thread_id"),
-	  FACET_YEARS("m.thread_id") },
+static const char *const facet_sql[2][2] = {
+	{ FACET_TOPICS("m.id"), FACET_PARTNERS("m.id") },
+	{ FACET_TOPICS("m.thread_id"), FACET_PARTNERS("m.thread_id") },
 };
 
 static enum sk_status
@@ -1333,6 +1327,82 @@ cmp_i64(const void *x, const void *y)
 	return a < b ? -1 : a > b;
 }
 
+struct year_unit {
+	int year;
+	int64_t unit;
+};
+
+/* Newest year first, then by unit. */
+static int
+cmp_year_unit(const void *x, const void *y)
+{
+	const struct year_unit *a = x, *b = y;
+	if (a->year != b->year)
+		return a->year > b->year ? -1 : 1;
+	return a->unit < b->unit ? -1 : a->unit > b->unit;
+}
+
+/* Years, counted in C: FACET_YEARS's strftime() twice per row was most of
+ * the facets' cost on big result lists (55 M instructions for 9,000 hits).
+ * The same rows, order and counts as FACET_YEARS (UTC years, newest first,
+ * distinct messages or threads). */
+static enum sk_status
+year_facet(struct sk_index *ix, struct sk_arena *a, const char *json,
+	   bool by_thread, struct sk_facet **out, size_t *n_out,
+	   struct sk_err *err)
+{
+	sqlite3_stmt *st = sk_ix_stmt(
+		ix,
+		"SELECT m.date, m.thread_id, m.id FROM json_each(?1) j "
+		"JOIN messages m ON m.id = j.value",
+		err);
+	struct year_unit *v = NULL;
+	struct sk_facet *f;
+	size_t n = 0, cap = 0, k = 0;
+	int src;
+
+	*out = NULL;
+	*n_out = 0;
+	if (!st)
+		return err->code;
+	sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+	while ((src = sqlite3_step(st)) == SQLITE_ROW) {
+		time_t t = (time_t)sqlite3_column_int64(st, 0);
+		struct tm tm;
+		if (n == cap)
+			sk_xgrow((void **)&v, &cap, n + 1, sizeof(*v));
+		v[n].year = gmtime_r(&t, &tm) ? tm.tm_year + 1900 : 1970;
+		v[n].unit = sqlite3_column_int64(st, by_thread ? 1 : 2);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (src != SQLITE_DONE) {
+		free(v);
+		return sk_ix_error(ix, src, "count facets", err);
+	}
+	if (n)
+		qsort(v, n, sizeof(*v), cmp_year_unit);
+	f = sk_arena_alloc(a, FACET_MAX * sizeof(*f));
+	for (size_t i = 0; i < n && k <= FACET_MAX;) {
+		size_t j = i;
+		int64_t c = 0;
+		for (; j < n && v[j].year == v[i].year; j++)
+			if (j == i || v[j].unit != v[j - 1].unit)
+				c++;
+		if (k == FACET_MAX)
+			break;
+		f[k].value = sk_arena_printf(a, "%04d", v[i].year);
+		f[k].label = f[k].value;
+		f[k].count = c;
+		k++;
+		i = j;
+	}
+	free(v);
+	*out = f;
+	*n_out = k;
+	return SK_OK;
+}
+
 static enum sk_status
 facets(struct sk_index *ix, struct sk_arena *a, int64_t *ids, size_t n,
        bool by_thread, struct sk_results *out, struct sk_err *err)
@@ -1350,8 +1420,8 @@ facets(struct sk_index *ix, struct sk_arena *a, int64_t *ids, size_t n,
 		rc = facet(ix, a, sql[1], json, &out->partners,
 			   &out->n_partners, err);
 	if (!rc)
-		rc = facet(ix, a, sql[2], json, &out->years, &out->n_years,
-			   err);
+		rc = year_facet(ix, a, json, by_thread, &out->years,
+				&out->n_years, err);
 	free(json);
 	return rc;
 }

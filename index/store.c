@@ -77,6 +77,19 @@ sk_ix_stmt_cache_free(struct sk_index *ix)
 /* ---- open and close ---------------------------------------------------- */
 
 static enum sk_status drain_xapian(struct sk_index *ix, struct sk_err *err);
+static enum sk_status clear_dir(const char *dir, struct sk_err *err);
+
+/* Queue every stored message for Xapian (committed), so that the next
+ * drain rebuilds a new or incomplete index from the store. */
+static enum sk_status
+queue_all_for_xapian(struct sk_index *ix, struct sk_err *err)
+{
+	return sk_db_exec(ix->db,
+			  "INSERT INTO xapian_pending(message_id, seq) "
+			  "SELECT id, 0 FROM messages WHERE true "
+			  "ON CONFLICT(message_id) DO NOTHING",
+			  err);
+}
 
 static char *
 path_join(const char *dir, const char *name)
@@ -119,10 +132,21 @@ sk_index_open(const char *data_dir, unsigned flags, struct sk_index **ix_out,
 	free(path);
 	if (!rc && !(flags & SK_INDEX_NO_XAPIAN)) {
 		char *xdir = path_join(data_dir, "xapian");
+		char *rev = path_join(xdir, "iamglass");
 		struct stat st;
+		/* A writer that finds no complete index (lost, restored from a
+		 * backup, or half-cleared by a killed reindex) starts it afresh
+		 * and queues every message: the drain below rebuilds it. The
+		 * queue is committed before the directory is touched. */
+		if ((flags & SK_INDEX_WRITE) && stat(rev, &st) != 0) {
+			rc = queue_all_for_xapian(ix, err);
+			if (!rc)
+				rc = clear_dir(xdir, err);
+		}
+		free(rev);
 		/* Readers of a store without a Xapian index fall back to FTS5;
 		 * writers create it. */
-		if ((flags & SK_INDEX_WRITE) || stat(xdir, &st) == 0)
+		if (!rc && ((flags & SK_INDEX_WRITE) || stat(xdir, &st) == 0))
 			rc = sk_xdb_open(xdir,
 					 (flags & SK_INDEX_WRITE) ? SK_XDB_WRITE
 								  : SK_XDB_READ,
@@ -730,6 +754,10 @@ sk_index_reindex(struct sk_index *ix,
 
 	if (!(ix->flags & SK_INDEX_WRITE))
 		SK_BUG("reindex on a read-only handle");
+	/* Queue every message before the index is emptied: a reindex killed
+	 * anywhere below leaves work the next writer finishes. */
+	if (ix->xdb && (rc = queue_all_for_xapian(ix, err)))
+		return rc;
 	if (ix->xdb) {
 		char *xdir = path_join(ix->dir, "xapian");
 		sk_xdb_close(&ix->xdb);
@@ -756,9 +784,8 @@ sk_index_reindex(struct sk_index *ix,
 				"VALUES ('delete-all')",
 				err);
 	for (size_t i = 0; i < n && !rc; i++) {
+		/* Xapian: every message was queued above. */
 		rc = sk_index_fts_put(ix, ids[i], false, err);
-		if (!rc)
-			sk_index_mark_dirty(ix, ids[i]);
 		if (!rc && (i + 1) % 2000 == 0) {
 			rc = sk_index_commit(ix, err);
 			if (!rc)

@@ -254,6 +254,27 @@ set_key(struct sk_config *c, const char *s, const char *k, const char *v,
 		}
 		return sk_err_set(err, SK_EINVAL, "unknown key 'limits.%s'",
 				  k);
+	} else if (!strcmp(s, "retention")) {
+		static const struct {
+			const char *key;
+			size_t off;
+		} ret[] = {
+			{ "held_days", offsetof(struct sk_config, retention.held_days) },
+			{ "sessions_days", offsetof(struct sk_config, retention.sessions_days) },
+			{ "audit_days", offsetof(struct sk_config, retention.audit_days) },
+			{ "outbox_days", offsetof(struct sk_config, retention.outbox_days) },
+		};
+		for (size_t i = 0; i < SK_ARRAY_SIZE(ret); i++) {
+			int64_t n;
+			if (strcmp(k, ret[i].key))
+				continue;
+			if (sk_parse_i64(v, 0, 36500, &n, err))
+				return SK_EINVAL;
+			*(uint64_t *)((char *)c + ret[i].off) = (uint64_t)n;
+			return SK_OK;
+		}
+		return sk_err_set(err, SK_EINVAL, "unknown key 'retention.%s'",
+				  k);
 	} else if (partner_slug(s, slug, sizeof(slug))) {
 		struct sk_partner_conf *p = partner(c, slug);
 		if (!strcmp(k, "name"))

@@ -248,6 +248,13 @@ struct sk_config {
 		bool allow_plaintext;
 	} smtp;
 	struct sk_limits limits;
+	struct {
+		/* Days to keep; 0 keeps for ever. `skarbnica purge`. */
+		uint64_t held_days;	/* held mail never approved */
+		uint64_t sessions_days; /* login sessions */
+		uint64_t audit_days;	/* audit entries */
+		uint64_t outbox_days;	/* sent outbox rows */
+	} retention;
 	struct sk_partner_conf *partners;
 	size_t n_partners;
 };

@@ -3,9 +3,12 @@
  * them — crashes found by `make fuzz` land here (docs/security.md).
  *
  *   regress/mime/    raw mail through the real worker pool (sk_ingest_new
- *                    on a NO_XAPIAN store): every message is stored;
+ *                    on a NO_XAPIAN store): every message is stored.
  *                    FILE.crash.eml must come out flagged "parser
- *                    crashed" (a known libetpan crash, contained).
+ *                    crashed" (a known libetpan crash, contained);
+ *                    FILE.needs-fix.eml is a bug found but not fixed
+ *                    yet (it may crash the worker under ASan); every
+ *                    other file must parse without crashing.
  *   regress/query/   sk_query_parse + sk_query_dump (tests/fuzz/fuzz_query.c)
  *   regress/http/    sk_web_route (tests/fuzz/fuzz_http.c, same input format)
  *   regress/config/  sk_config_load (tests/fuzz/fuzz_config.c)
@@ -206,6 +209,10 @@ mail_that_once_broke_the_parser_is_stored(void **state)
 				assert_non_null(row.parse_error);
 				assert_true(sk_starts_with(row.parse_error,
 				                           "parser crashed"));
+			} else if (!strstr(names[i], ".needs-fix.")) {
+				assert_false(row.parse_error &&
+				             sk_starts_with(row.parse_error,
+				                            "parser crashed"));
 			}
 			assert_true(
 			    sk_utf8_valid(row.body, strlen(row.body)));

@@ -202,7 +202,7 @@ def main():
                 size, "in-process p50 (web)", fnum(skv, 2), fnum(nm_thr, 2), ratio(skv, nm_thr)))
         if ipf.get("ALL"):
             skv = float(ipf["ALL"]["p50_ms"])
-            w("| in-process p50 (ms), 100 messages, no facets | %s |%s lower |" % (
+            w("| in-process p50 (ms), 100 messages with snippets, no facets (notmuch: 100 ids) | %s |%s lower |" % (
                 fnum(skv, 2), "".join(" %s | %s |" % (
                     (fnum(nm_msg, 2), ratio(skv, nm_msg)) if p == "notmuch" else ("—", "—"))
                     for p in peers)))

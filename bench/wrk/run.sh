@@ -117,8 +117,10 @@ hwm() { awk '/^VmHWM/ {print int($2/1024) " MB"}' "/proc/$pid/status"; }
 
 export WRK_THREADS="$threads"
 # Thread ids that the public site shows (held mail is hidden: 404): at
-# most 2,000 ids spread evenly over 1..N, probed once over one connection.
-step=$(( (threads + 1999) / 2000 ))
+# most $WRK_PROBE (default 500) ids spread evenly over 1..N, probed once
+# over one connection.
+probe=${WRK_PROBE:-500}
+step=$(( (threads + probe - 1) / probe ))
 [ "$step" -ge 1 ] || step=1
 urls=$(seq 1 "$step" "$threads" | sed "s|^|$base/watek/|")
 # shellcheck disable=SC2086

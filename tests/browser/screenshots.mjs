@@ -63,6 +63,7 @@ const PAGES = [
   ['partner', '/gmina/brzozowka'],
   ['meetings', '/spotkania'],
   ['login', '/zaloguj'],
+  ['note-form', '/spotkania/nowa'], // coordinators only; skipped when 404
 ];
 const SIZES = [
   [1280, 900],
@@ -86,7 +87,12 @@ try {
         await page.goto(url('/watek/2'));
         path = await page.locator('ul.msg-links a:not([href$="/raw"])').nth(1).getAttribute('href');
       }
-      await page.goto(url(path));
+      const resp = await page.goto(url(path));
+      if (resp.status() === 404) {
+        console.log(`SKIP: ${path} answers 404: no ${name} screenshot`);
+        await page.close();
+        continue;
+      }
       if (name === 'thread') {
         // show one unfolded quote
         await page.locator('details.quote summary').first().click();

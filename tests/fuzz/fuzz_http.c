@@ -8,7 +8,7 @@
  * server hands it over (a value that is not UTF-8 or holds NUL refuses
  * the body with 400). FLAGS: 1 public mode, 2 https base_url, 4 add a
  * reader's session cookie, 8 a coordinator's, 16 add that session's CSRF
- * token to the form, 32 no store (503 paths), 64 no Origin check target.
+ * token to the form, 32 no store (the 503 paths).
  * Invariants: a known status, a content type, the security headers, and
  * no live markup from the hostile mail in any HTML page. */
 #include "fuzz_common.h"
