@@ -52,7 +52,7 @@ include lib/module.mk schema/module.mk index/module.mk ingest/module.mk \
 # Link order: dependents first.
 MODULE_LIBS := $(web_LIB) $(mailer_LIB) $(ingest_LIB) $(index_LIB) \
                $(schema_LIB) $(lib_LIB)
-include cmd/module.mk tests/module.mk
+include cmd/module.mk tests/module.mk bench/module.mk
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)

@@ -169,6 +169,14 @@ cmd_search(struct cmd_ctx *c, int argc, char **argv)
 		sk_buf_release(&q);
 		return CMD_FAIL;
 	}
+	if (c->cfg.search.shards && *c->cfg.search.shards &&
+	    o.backend != SK_BACKEND_FTS5 &&
+	    sk_index_set_shards(ix, c->cfg.search.shards, &err)) {
+		cmd_fail("search: %s", err.msg);
+		sk_index_close(&ix);
+		sk_buf_release(&q);
+		return CMD_FAIL;
+	}
 	a = sk_arena_new(0);
 	if (sk_search(ix, a, &o, &r, &err)) {
 		cmd_fail("search: %s", err.msg);

@@ -650,6 +650,7 @@ sk_index_add_message(struct sk_index *ix, const struct sk_message *m,
 /* ---- the text of a stored message, as both indexes see it ---------------- */
 
 struct indexed_text {
+	const char *message_id;
 	const char *subject, *sender, *body, *attachments;
 	int64_t thread_id, date, flags, approved;
 	const char *partner;
@@ -663,7 +664,7 @@ load_text(struct sk_index *ix, struct sk_arena *a, int64_t id,
 		ix,
 		"SELECT m.subject, m.from_name, m.from_addr, m.body, "
 		"m.thread_id, m.date, m.flags, m.approved_at IS NOT NULL, "
-		"p.slug FROM messages m LEFT JOIN partners p "
+		"p.slug, m.message_id FROM messages m LEFT JOIN partners p "
 		"ON p.id = m.partner_id WHERE m.id = ?1",
 		err);
 	struct sk_buf b;
@@ -685,6 +686,7 @@ load_text(struct sk_index *ix, struct sk_arena *a, int64_t id,
 	t->flags = sqlite3_column_int64(st, 6);
 	t->approved = sqlite3_column_int64(st, 7);
 	t->partner = sk_arena_strdup(a, (const char *)sqlite3_column_text(st, 8));
+	t->message_id = sk_arena_strdup(a, (const char *)sqlite3_column_text(st, 9));
 	sqlite3_reset(st);
 
 	/* Attachment names and extracted text form one field. */
@@ -785,6 +787,7 @@ sk_index_xapian_put(struct sk_index *ix, int64_t id, struct sk_err *err)
 	if (rc)
 		goto out;
 	d.id = id;
+	d.message_id = t.message_id;
 	d.thread_id = t.thread_id;
 	d.date = (time_t)t.date;
 	d.subject = t.subject;

@@ -18,7 +18,6 @@
  * Everything after the id list is shared: rows from the store, snippets,
  * facets over the whole match set, and "did you mean". */
 #include "index/private.h"
-#include "index/xfed.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

@@ -349,6 +349,17 @@ enum sk_status sk_search(struct sk_index *ix, struct sk_arena *a,
 			 const struct sk_search_opts *o,
 			 struct sk_results *out, struct sk_err *err);
 
+/* Make a read-only handle search the shards of spec as well as its own
+ * index (the [search] shards setting). Empty spec: no change. A handle without
+ * Xapian federates the remote shards only. From then on sk_search() with
+ * the Xapian backend returns hits of every shard: local hits as usual,
+ * remote ones with id 0, thread_id 0, no snippet (render them by
+ * message_id), flat by message; facets are merged, labelled by slug.
+ * SK_EINVAL: a writer, or a bad spec; SK_EINDEX and friends: a shard is
+ * unreachable (the handle keeps its own index then). */
+enum sk_status sk_index_set_shards(struct sk_index *ix, const char *spec,
+				   struct sk_err *err);
+
 /* Rebuild both indexes from the store. progress may be NULL. */
 enum sk_status sk_index_reindex(struct sk_index *ix,
 				void (*progress)(int64_t done, int64_t total,

@@ -39,7 +39,6 @@
  * MSet with checkatleast = doccount (exact), facets from values 0, 3, 4.
  */
 #include "index/private.h"
-#include "index/xfed.h"
 
 #include <xapian.h>
 
@@ -233,20 +232,6 @@ day_string(time_t t)
 	return s;
 }
 
-/* sk_xdoc gains message_id in a later private.h: use it when present. */
-template <typename T>
-auto
-xdoc_message_id(const T *d, int) -> decltype(d->message_id, (const char *)0)
-{
-	return d->message_id;
-}
-template <typename T>
-const char *
-xdoc_message_id(const T *, long)
-{
-	return nullptr;
-}
-
 void
 data_field(std::string &out, const char *s)
 {
@@ -261,7 +246,7 @@ std::string
 doc_data(const struct sk_xdoc *d)
 {
 	std::string out = std::to_string(d->id);
-	data_field(out, xdoc_message_id(d, 0));
+	data_field(out, d->message_id);
 	data_field(out, std::to_string(d->thread_id).c_str());
 	data_field(out, std::to_string((long long)d->date).c_str());
 	data_field(out, d->subject);

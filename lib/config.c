@@ -173,7 +173,9 @@ set_key(struct sk_config *c, const char *s, const char *k, const char *v,
 					  "search.backend must be xapian or "
 					  "fts5");
 		set_str(&c->search.backend, v);
-	} else if (IS("list", "address"))
+	} else if (IS("search", "shards"))
+		set_str(&c->search.shards, v);
+	else if (IS("list", "address"))
 		set_str(&c->list.address, v);
 	else if (IS("list", "id"))
 		set_str(&c->list.id, v);
@@ -354,7 +356,7 @@ sk_config_release(struct sk_config *c)
 {
 	char **strs[] = {
 		&c->path,	     &c->web.listen,	 &c->web.base_url,
-		&c->search.backend,  &c->list.address,	 &c->list.id,
+		&c->search.backend,  &c->search.shards,  &c->list.address,	 &c->list.id,
 		&c->imap.host,	     &c->imap.user,	 &c->imap.password_file,
 		&c->imap.folder,     &c->imap.ca_file,	 &c->imap.pin_sha256,
 		&c->smtp.host,	     &c->smtp.user,	 &c->smtp.password_file,

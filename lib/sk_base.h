@@ -219,6 +219,7 @@ struct sk_config {
 	} web;
 	struct {
 		char *backend; /* "xapian" or "fts5" */
+		char *shards;  /* "host:port, ..." (xapian-tcpsrv) or NULL */
 	} search;
 	struct {
 		char *address;

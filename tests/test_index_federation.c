@@ -8,7 +8,6 @@
 #include "tests/helpers/sk_test.h"
 
 #include "index/private.h"
-#include "index/xfed.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

@@ -9,6 +9,9 @@
  *                    FILE.needs-fix.eml is a bug found but not fixed
  *                    yet (it may crash the worker under ASan); every
  *                    other file must parse without crashing.
+ *                    The same files (but crashers and needs-fix) are
+ *                    also parsed in this process from an exact-size
+ *                    buffer, as fuzz_mime does, so ASan sees over-reads.
  *   regress/query/   sk_query_parse + sk_query_dump (tests/fuzz/fuzz_query.c)
  *   regress/http/    sk_web_route (tests/fuzz/fuzz_http.c, same input format)
  *   regress/config/  sk_config_load (tests/fuzz/fuzz_config.c)
@@ -17,6 +20,9 @@
  * exactly the code and the invariants the fuzzer ran. */
 #include "tests/helpers/sk_test.h"
 
+#define LLVMFuzzerTestOneInput regress_mime_one
+#include "tests/fuzz/fuzz_mime.c"
+#undef LLVMFuzzerTestOneInput
 #define LLVMFuzzerInitialize regress_query_init
 #define LLVMFuzzerTestOneInput regress_query_one
 #include "tests/fuzz/fuzz_query.c"
@@ -228,12 +234,39 @@ mail_that_once_broke_the_parser_is_stored(void **state)
 	sk_test_rmdir(&dir);
 }
 
+static void
+mail_that_once_broke_the_parser_parses_in_process(void **state)
+{
+	char **names;
+	size_t n = list_inputs("mime", &names);
+
+	(void)state;
+	for (size_t i = 0; i < n; i++) {
+		char rel[300];
+		size_t len;
+		char *raw, *exact;
+		if (strstr(names[i], ".crash.") || strstr(names[i], ".needs-fix."))
+			continue;
+		snprintf(rel, sizeof(rel), "regress/mime/%s", names[i]);
+		raw = sk_test_read(rel, &len);
+		exact = sk_xmalloc(len ? len : 1); /* no NUL after it */
+		memcpy(exact, raw, len);
+		printf("regress: %s in process\n", rel);
+		assert_int_equal(regress_mime_one((const uint8_t *)exact, len),
+		                 0);
+		free(exact);
+		free(raw);
+	}
+	free_inputs(names, n);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		/* First: the pool forks, before fuzz_http's store exists. */
 		cmocka_unit_test(mail_that_once_broke_the_parser_is_stored),
+		cmocka_unit_test(mail_that_once_broke_the_parser_parses_in_process),
 		cmocka_unit_test(queries_that_once_broke_the_parser),
 		cmocka_unit_test(configs_that_once_broke_the_loader),
 		cmocka_unit_test(requests_that_once_broke_the_router),
