@@ -81,6 +81,7 @@ deps:
 # Every test program prints cmocka's summary; the last line counts programs.
 check: $(TESTS) skarbnica
 	@sh tests/run-tests.sh $(TESTS)
+	@sh tests/browser/run.sh
 	@sh tests/lint.sh
 
 check-san:

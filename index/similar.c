@@ -11,9 +11,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_TEXT_BYTES (256 * 1024) /* of a thread, analysed */
+#define MAX_TEXT_BYTES (24 * 1024) /* of a thread, analysed */
 #define MAX_MESSAGES 100
 #define QUERY_TERMS 12
+#define CANDIDATES 64 /* most frequent terms whose rarity is looked up */
 #define MATCH_ROWS 400 /* best messages considered before grouping */
 
 struct collect {
@@ -203,22 +204,34 @@ sk_index_similar_threads(struct sk_index *ix, struct sk_arena *a,
 	if (sqlite3_step(st) == SQLITE_ROW)
 		total = sqlite3_column_int64(st, 0);
 	sqlite3_reset(st);
+	/* Term frequencies (runs of the sorted list), most frequent first;
+	 * only those get the (index) lookup of their rarity: a page view
+	 * must stay cheap on long threads. */
 	sc = sk_arena_alloc(a, c.n * sizeof(*sc));
 	for (size_t i = 0; i < c.n;) {
 		size_t j = i;
-		int64_t df;
 		while (j < c.n && !strcmp(c.terms[j], c.terms[i]))
 			j++;
-		df = doc_freq(ix, c.terms[i]);
-		/* Words only this thread has, or that every fourth message
-		 * has, find nothing useful. */
-		if (df >= 2 && df * 4 <= total) {
-			sc[n_sc].term = c.terms[i];
-			sc[n_sc].score = (1.0 + log((double)(j - i))) *
-					 log((double)total / (double)df);
-			n_sc++;
-		}
+		sc[n_sc].term = c.terms[i];
+		sc[n_sc++].score = (double)(j - i);
 		i = j;
+	}
+	qsort(sc, n_sc, sizeof(*sc), cmp_score);
+	if (n_sc > CANDIDATES)
+		n_sc = CANDIDATES;
+	{
+		size_t k = 0;
+		for (size_t i = 0; i < n_sc; i++) {
+			int64_t df = doc_freq(ix, sc[i].term);
+			/* Words only this thread has, or that every fourth
+			 * message has, find nothing useful. */
+			if (df < 2 || df * 4 > total)
+				continue;
+			sc[k].term = sc[i].term;
+			sc[k++].score = (1.0 + log(sc[i].score)) *
+					log((double)total / (double)df);
+		}
+		n_sc = k;
 	}
 	if (!n_sc)
 		return SK_OK;

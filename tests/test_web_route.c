@@ -713,6 +713,31 @@ public_mode_hides_addresses(void **state)
 }
 
 static void
+similar_threads_have_their_own_page(void **state)
+{
+	struct fx *fx = *state;
+	char target[64];
+	struct res r;
+
+	snprintf(target, sizeof(target), "/watek/%lld",
+	         (long long)fx->thread_regulamin);
+	r = get(target, true);
+	assert_int_equal(r.status, 200);
+	snprintf(target, sizeof(target), "/watek/%lld/podobne",
+	         (long long)fx->thread_regulamin);
+	assert_non_null(strstr(r.body, target));
+	res_free(&r);
+	r = get(target, true);
+	assert_int_equal(r.status, 200);
+	assert_non_null(strstr(r.body, "<h1>Podobne wątki</h1>"));
+	assert_non_null(strstr(r.body, "Regulamin zamówień"));
+	res_free(&r);
+	r = get("/watek/999999/podobne", true);
+	assert_int_equal(r.status, 404);
+	res_free(&r);
+}
+
+static void
 thread_page_nests_folds_and_links(void **state)
 {
 	struct fx *fx = *state;
@@ -1343,6 +1368,7 @@ main(void)
 		cmocka_unit_test(start_page_lists_topics_threads_and_partners),
 		cmocka_unit_test(public_mode_hides_addresses),
 		cmocka_unit_test(thread_page_nests_folds_and_links),
+		cmocka_unit_test(similar_threads_have_their_own_page),
 		cmocka_unit_test(hostile_subjects_and_bodies_come_out_inert),
 		cmocka_unit_test(held_mail_is_hidden_from_readers),
 		cmocka_unit_test(message_ids_round_trip_percent_encoded),

@@ -1026,30 +1026,6 @@ find_msg(const struct sk_message_row *m, size_t n, int64_t id)
 	return NULL;
 }
 
-/* "Podobne wątki": threads on the same things, from index/. A failure
- * here costs the section, not the page. */
-static void
-similar_section(struct sk_ctx *c, struct sk_buf *b, int64_t id,
-                const struct topic_names *names)
-{
-	struct sk_thread_row *rows = NULL;
-	struct sk_err err = { 0 };
-	size_t n = 0;
-
-	if (sk_index_similar_threads(c->req->ix, c->a, &c->viewer, id, 5,
-	                             &rows, &n, &err)) {
-		sk_log(SK_LOG_WARNING, "web: similar threads of %lld: %s",
-		       (long long)id, err.msg);
-		return;
-	}
-	if (!n)
-		return;
-	sk_buf_adds(b, "<section aria-labelledby=\"podobne\">\n"
-	               "<h2 id=\"podobne\">Podobne wątki</h2>\n");
-	thread_list(c, b, rows, n, names, 3);
-	sk_buf_adds(b, "</section>\n");
-}
-
 void
 sk_page_thread(struct sk_ctx *c, int64_t id)
 {
@@ -1171,7 +1147,47 @@ sk_page_thread(struct sk_ctx *c, int64_t id)
 		}
 		sk_buf_adds(b, "</li></ul>\n</article>\n");
 	}
-	similar_section(c, b, id, &names);
+	sk_buf_addf(b, "<p><a href=\"/watek/%lld/podobne\">Podobne wątki</a>"
+	               "</p>\n", (long long)id);
+	sk_page_end(b, &p);
+	sk_ctx_html_done(c);
+}
+
+void
+sk_page_similar(struct sk_ctx *c, int64_t id)
+{
+	struct sk_buf *b = &c->resp->body;
+	struct sk_page p = { .header_search = true };
+	struct topic_names names = { 0 };
+	struct sk_thread_row t, *rows = NULL;
+	struct sk_message_row *msgs;
+	struct sk_err err = { 0 };
+	size_t n = 0, n_msgs;
+	enum sk_status rc;
+
+	rc = sk_index_thread(c->req->ix, c->a, &c->viewer, id, &t, &msgs,
+	                     &n_msgs, &err);
+	if (!rc)
+		rc = sk_index_similar_threads(c->req->ix, c->a, &c->viewer, id,
+		                              10, &rows, &n, &err);
+	if (rc) {
+		sk_ctx_fail(c, rc, &err, "similar threads");
+		return;
+	}
+	if (!load_topics(c, &names))
+		return;
+	p.title = "Podobne wątki";
+	sk_ctx_page_begin(c, &p);
+	sk_buf_adds(b, "<h1>Podobne wątki</h1>\n<p class=\"meta\">Do wątku "
+	               "<a href=\"");
+	sk_buf_addf(b, "/watek/%lld\">", (long long)id);
+	subject(b, t.subject);
+	sk_buf_adds(b, "</a>: wątki o tych samych sprawach, znalezione po "
+	               "najbardziej charakterystycznych słowach.</p>\n");
+	if (n)
+		thread_list(c, b, rows, n, &names, 2);
+	else
+		sk_buf_adds(b, "<p>Nie znaleziono podobnych wątków.</p>\n");
 	sk_page_end(b, &p);
 	sk_ctx_html_done(c);
 }

@@ -244,6 +244,9 @@ void sk_page_search(struct sk_ctx *c);
 void sk_page_topic(struct sk_ctx *c, const char *slug, bool meetings);
 void sk_page_partner(struct sk_ctx *c, const char *slug);
 void sk_page_thread(struct sk_ctx *c, int64_t id);
+/* /watek/ID/podobne: threads on the same things (dearer than the thread
+ * page, so a page of its own). */
+void sk_page_similar(struct sk_ctx *c, int64_t id);
 void sk_page_message(struct sk_ctx *c, const char *message_id);
 
 void sk_export_raw(struct sk_ctx *c, const char *message_id);

@@ -763,6 +763,15 @@ dispatch(struct sk_ctx *c)
 				sk_export_mbox(c, id);
 			return;
 		}
+		if (n > 8 && memcmp(rest + n - 8, "/podobne", 8) == 0) {
+			c->resp->route = "thread_similar";
+			if (!id_of(rest, n - 8, &id))
+				sk_ctx_error(c, 404, NULL);
+			else if (method_ok(c, ALLOW_GET) && may_read(c) &&
+			         need_store(c))
+				sk_page_similar(c, id);
+			return;
+		}
 		c->resp->route = "thread";
 		if (!id_of(rest, n, &id))
 			sk_ctx_error(c, 404, NULL);

@@ -62,6 +62,7 @@ done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/skarbnica-wrk.XXXXXX")
 pid=
 ipid=
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	[ -n "$ipid" ] && kill "$ipid" 2>/dev/null && wait "$ipid" 2>/dev/null
 	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null

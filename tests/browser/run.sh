@@ -55,6 +55,7 @@ fi
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/skarbnica-browser.XXXXXX") || exit 1
 pid=
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
 	if [ -n "$pid" ]; then
 		kill "$pid" 2>/dev/null
