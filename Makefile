@@ -52,7 +52,7 @@ include lib/module.mk schema/module.mk index/module.mk ingest/module.mk \
 # Link order: dependents first.
 MODULE_LIBS := $(web_LIB) $(mailer_LIB) $(ingest_LIB) $(index_LIB) \
                $(schema_LIB) $(lib_LIB)
-include cmd/module.mk tests/module.mk bench/module.mk
+include cmd/module.mk tests/module.mk bench/module.mk tests/fuzz/module.mk
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
@@ -68,7 +68,7 @@ $(BUILD)/%.o: %.S
 	rm -f $@
 	$(AR) rcs $@ $^
 
-.PHONY: all check check-san lint clean deps demo bench fuzz
+.PHONY: all check check-san lint clean deps demo bench fuzz fuzz-short
 .SECONDARY:
 all: skarbnica
 # Replace atomically: a running ./skarbnica keeps its old file.

@@ -305,15 +305,21 @@ static char *
 decode_part(struct pctx *c, const struct mailmime_data *d, size_t *len_out)
 {
 	size_t idx = 0, dl = 0;
-	char *dec = NULL, *res;
+	char *dec = NULL, *res, *src;
 	int r;
 
 	*len_out = 0;
 	if (!d || d->dt_type != MAILMIME_DATA_TEXT ||
 	    !d->dt_data.dt_text.dt_data)
 		return sk_arena_strdup(c->a, "");
+	/* libetpan 1.9.4 reads up to 2 bytes past a quoted-printable part
+	 * that ends in a cut escape ("=C"): give it a zero-padded copy
+	 * (tests/data/regress/mime/qp-cut-escape-at-end.eml, found by
+	 * fuzz_mime). */
+	src = sk_arena_alloc(c->a, d->dt_data.dt_text.dt_length + 4);
+	memcpy(src, d->dt_data.dt_text.dt_data, d->dt_data.dt_text.dt_length);
 	r = mailmime_part_parse(
-	    d->dt_data.dt_text.dt_data, d->dt_data.dt_text.dt_length, &idx,
+	    src, d->dt_data.dt_text.dt_length, &idx,
 	    d->dt_encoded ? d->dt_encoding : MAILMIME_MECHANISM_8BIT, &dec,
 	    &dl);
 	if (r != MAILIMF_NO_ERROR || !dec) {

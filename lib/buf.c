@@ -162,6 +162,12 @@ sk_buf_add_json(struct sk_buf *b, const char *s, size_t n)
 			rep = "\\r";
 		else if (c == '\t')
 			rep = "\\t";
+		else if (c == '<') /* inert even if someone serves it as HTML */
+			rep = "\\u003c";
+		else if (c == '>')
+			rep = "\\u003e";
+		else if (c == '&')
+			rep = "\\u0026";
 		else if (c < 0x20 || c == 0x7f) {
 			snprintf(tmp, sizeof(tmp), "\\u%04x", c);
 			rep = tmp;
