@@ -99,8 +99,13 @@ xap_error(struct sk_err *err, const char *what)
 		return sk_err_set(err, SK_EINVAL, "%s: %s", what,
 				  e.get_msg().c_str());
 	} catch (const Xapian::Error &e) {
-		return sk_err_set(err, SK_EINDEX, "%s: %s: %s", what,
-				  e.get_type(), e.get_msg().c_str());
+		/* "Error writing block 30" alone hides a full disk: add the
+		 * system's reason when Xapian has one. */
+		const char *sys = e.get_error_string();
+		return sk_err_set(err, SK_EINDEX, "%s: %s: %s%s%s%s", what,
+				  e.get_type(), e.get_msg().c_str(),
+				  sys ? " (" : "", sys ? sys : "",
+				  sys ? ")" : "");
 	} catch (const std::bad_alloc &) {
 		return sk_err_set(err, SK_ENOMEM, "%s: out of memory", what);
 	} catch (const std::exception &e) {
