@@ -382,6 +382,31 @@ outlook_quote_is_folded_to_the_end(void **state)
 }
 
 static void
+signature_is_set_apart_but_kept(void **state)
+{
+	static const char body[] = "Przesyłam regulamin.\n\n-- \nAnna "
+	                           "Kowalczyk\ntel. 81 566 90 80\n";
+	static const char early[] = "-- \n1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n"
+	                            "11\n12\n13\n14\n15\n16\n17\n";
+	struct sk_buf b;
+	const char *sig;
+
+	(void)state;
+	sk_buf_init(&b, 1 << 20);
+	sk_page_body(&b, body, strlen(body), strlen(body), 0);
+	sig = strstr(b.p, "<div class=\"sig\"");
+	assert_non_null(sig);
+	assert_true(strstr(b.p, "Przesyłam regulamin.") < sig);
+	assert_non_null(strstr(sig, "Anna Kowalczyk"));
+	sk_buf_release(&b);
+	/* A "-- " line far above the end is not a signature. */
+	sk_buf_init(&b, 1 << 20);
+	sk_page_body(&b, early, strlen(early), strlen(early), 0);
+	assert_null(strstr(b.p, "class=\"sig\""));
+	sk_buf_release(&b);
+}
+
+static void
 layout_has_language_landmarks_and_skip_link(void **state)
 {
 	struct sk_buf b;
@@ -544,6 +569,7 @@ main(void)
 		cmocka_unit_test(login_throttle_counts_failures_in_a_window),
 		cmocka_unit_test(metrics_count_routes_and_latency),
 		cmocka_unit_test(css_is_served_compiled_in),
+		cmocka_unit_test(signature_is_set_apart_but_kept),
 	};
 	return cmocka_run_group_tests_name("web/render", tests, NULL, NULL);
 }

@@ -447,14 +447,46 @@ blank_line(const char *s, size_t n)
 	return true;
 }
 
+/* Where the author's signature starts in the reply [0, n): the usenet
+ * delimiter line "-- " (or "--") among the last lines, else n. */
+static size_t
+signature_start(const char *s, size_t n)
+{
+	size_t end = n, lines = 0;
+
+	while (end > 0 && lines < 15) {
+		size_t start = end;
+		while (start > 0 && s[start - 1] != '\n')
+			start--;
+		if ((end - start == 3 && !memcmp(s + start, "-- ", 3)) ||
+		    (end - start == 2 && !memcmp(s + start, "--", 2)))
+			return start;
+		if (start == 0)
+			break;
+		end = start - 1;
+		lines++;
+	}
+	return n;
+}
+
 void
 sk_page_body(struct sk_buf *b, const char *body, size_t n, size_t quote_start,
              unsigned flags)
 {
+	size_t sig;
+
 	if (quote_start > n)
 		quote_start = n;
 	sk_buf_adds(b, "<div class=\"msg-body\">\n");
-	text_block(b, body, quote_start, flags);
+	sig = signature_start(body, quote_start);
+	text_block(b, body, sig, flags);
+	if (sig < quote_start) {
+		/* Kept and shown (who to ask is worth knowing), but set apart
+		 * from what the author wrote. */
+		sk_buf_adds(b, "<div class=\"sig\" aria-label=\"Podpis\">");
+		text_block(b, body + sig, quote_start - sig, flags);
+		sk_buf_adds(b, "</div>\n");
+	}
 	if (quote_start < n && body[quote_start] != '>') {
 		/* "-----Original Message-----" or an attribution line: the
 		 * rest is the quoted message. */

@@ -58,6 +58,8 @@ const char sk_web_css[] =
     "header.site .search-mini button{background:#fff;color:#12395c;border:0;"
     "border-radius:3px;padding:.3rem .7rem;font:inherit;cursor:pointer}\n"
     "main{display:block;padding:1rem 0 2rem}\n"
+    ".sig{color:#4a4a4a;font-size:.9em;border-top:1px dashed #bbb;"
+    "margin-top:.5rem}\n"
     "h1{font-size:1.75rem;line-height:1.25;margin:.5rem 0 1rem}\n"
     "h2{font-size:1.35rem;margin:1.75rem 0 .5rem}\n"
     "h3{font-size:1.1rem;margin:1rem 0 .25rem}\n"
