@@ -161,6 +161,7 @@ cmd_search(struct cmd_ctx *c, int argc, char **argv)
 	}
 	o.query = q.p;
 	o.want_facets = false;
+	o.no_snippets = !json; /* the text output shows none */
 	o.viewer.logged_in = o.viewer.coordinator = true;
 	if (sk_index_open(c->data_dir,
 			  o.backend == SK_BACKEND_FTS5 ? SK_INDEX_NO_XAPIAN : 0,

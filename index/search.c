@@ -1260,7 +1260,10 @@ fill_hits(struct sk_index *ix, struct sk_arena *a,
 		hits[k] = hits[i];
 		thread_topics(ix, a, hits[k].thread_id, &hits[k].topics,
 			      &hits[k].n_topics);
-		hits[k].snippet_html = make_snippet(a, bodies[i], ts);
+		/* Snippets analyse text: skip them when nobody shows them. */
+		hits[k].snippet_html = o->no_snippets
+					       ? ""
+					       : make_snippet(a, bodies[i], ts);
 		hits[k].snippet = snippet_text(a, hits[k].snippet_html);
 		k++;
 	}

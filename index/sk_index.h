@@ -307,6 +307,7 @@ struct sk_search_opts {
 	bool sort_by_date;	 /* newest first instead of relevance */
 	bool collapse_threads;	 /* one hit per thread (the best) */
 	bool want_facets;
+	bool no_snippets;	 /* hits get "" snippets (faster) */
 	struct sk_viewer viewer;
 };
 

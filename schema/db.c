@@ -147,11 +147,13 @@ sk_db_open(const char *path, unsigned flags, sk_db_connect_fn *on_connect,
 	st = sk_db_exec(db,
 			"PRAGMA foreign_keys = ON;"
 			"PRAGMA synchronous = NORMAL;"
-			"PRAGMA temp_store = MEMORY;"
-			/* Reads of big stores (facets walk many rows) are
-			 * 2-3x faster mapped than through pread. */
-			"PRAGMA mmap_size = 1073741824;",
+			"PRAGMA temp_store = MEMORY;",
 			err);
+	/* Readers of big stores (facets walk many rows) are 2-3x faster
+	 * mapped than through pread; the writer gains little and its
+	 * mapped pages would count against its memory. */
+	if (!st && (flags & (SK_DB_READONLY | SK_DB_NO_MIGRATE)))
+		st = sk_db_exec(db, "PRAGMA mmap_size = 1073741824", err);
 	if (!st && !(flags & SK_DB_READONLY))
 		st = sk_db_exec(db, "PRAGMA journal_mode = WAL", err);
 	if (!st && on_connect) {
