@@ -4,6 +4,9 @@
 #include "mailer/sk_mailer.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
 #include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -19,6 +22,68 @@ static const char serve_help[] =
 	"reverse proxy with TLS in front of it). Private by default: partner\n"
 	"staff log in. --public shows threads and practices to anyone, with\n"
 	"e-mail addresses hidden.\n";
+
+/* ---- the digest schedule --------------------------------------------------
+ * While serving, queue the digests that are due: every DIGEST_EVERY seconds
+ * a daily and a weekly run. Each run is idempotent (one digest per user and
+ * period), so repeating it is harmless; `skarbnica mailer` sends them. */
+
+#define DIGEST_EVERY (15 * 60)
+
+struct digest_sched {
+	const char *data_dir;
+	const struct sk_mail_settings *ms;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool stop;
+};
+
+static void
+digest_once(struct digest_sched *d)
+{
+	static const enum sk_period periods[] = { SK_PERIOD_DAILY,
+						  SK_PERIOD_WEEKLY };
+	struct sk_index *ix;
+	struct sk_err err = { 0 };
+
+	if (sk_index_open(d->data_dir, SK_INDEX_WRITE | SK_INDEX_NO_XAPIAN,
+			  &ix, &err)) {
+		sk_log(SK_LOG_ERR, "digest: %s", err.msg);
+		return;
+	}
+	for (size_t i = 0; i < SK_ARRAY_SIZE(periods); i++) {
+		struct sk_digest_counts n = { 0 };
+		if (sk_digest_run(ix, d->ms, periods[i], time(NULL), &n, &err))
+			sk_log(SK_LOG_ERR, "digest (%s): %s",
+			       sk_period_name(periods[i]), err.msg);
+		else
+			sk_log(n.queued ? SK_LOG_INFO : SK_LOG_DEBUG,
+			       "digest (%s): %lld queued, %lld subscribers",
+			       sk_period_name(periods[i]), (long long)n.queued,
+			       (long long)n.users);
+	}
+	sk_index_close(&ix);
+}
+
+static void *
+digest_loop(void *arg)
+{
+	struct digest_sched *d = arg;
+	pthread_mutex_lock(&d->mu);
+	while (!d->stop) {
+		struct timespec until;
+		pthread_mutex_unlock(&d->mu);
+		digest_once(d);
+		pthread_mutex_lock(&d->mu);
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += DIGEST_EVERY;
+		while (!d->stop &&
+		       pthread_cond_timedwait(&d->cv, &d->mu, &until) == 0)
+			;
+	}
+	pthread_mutex_unlock(&d->mu);
+	return NULL;
+}
 
 static int
 serve(struct cmd_ctx *c, const char *listen, bool public_mode)
@@ -57,11 +122,40 @@ serve(struct cmd_ctx *c, const char *listen, bool public_mode)
 		s.listen = listen;
 	if (public_mode)
 		s.public_mode = true;
+
+	/* Digests need a sender and links; without them `skarbnica digest`
+	 * says what is missing. The thread inherits blocked SIGINT/SIGTERM,
+	 * so sk_web_serve's sigwait() gets them. */
+	struct digest_sched d = { .data_dir = c->data_dir, .ms = &ms };
+	pthread_t th;
+	bool digests = ms.from && *ms.from && ms.base_url && *ms.base_url;
+	sigset_t set;
+	int rc = CMD_OK;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	pthread_mutex_init(&d.mu, NULL);
+	pthread_cond_init(&d.cv, NULL);
+	if (digests && pthread_create(&th, NULL, digest_loop, &d) != 0) {
+		sk_log(SK_LOG_WARNING, "serve: no digest schedule (thread)");
+		digests = false;
+	}
 	if (sk_web_serve(c->data_dir, &s, &err)) {
 		cmd_fail("serve: %s", err.msg);
-		return CMD_FAIL;
+		rc = CMD_FAIL;
 	}
-	return CMD_OK;
+	if (digests) {
+		pthread_mutex_lock(&d.mu);
+		d.stop = true;
+		pthread_cond_signal(&d.cv);
+		pthread_mutex_unlock(&d.mu);
+		pthread_join(th, NULL);
+	}
+	pthread_cond_destroy(&d.cv);
+	pthread_mutex_destroy(&d.mu);
+	return rc;
 }
 
 int
