@@ -1064,13 +1064,7 @@ sk_index_thread_topics_refresh(struct sk_index *ix, int64_t thread,
 	if (before == after)
 		return SK_OK;
 	/* The messages' Xapian documents carry the thread's topics. */
-	st = prepare(ix, "SELECT id FROM messages WHERE thread_id = ?1", err);
-	if (!st)
-		return err->code;
-	sqlite3_bind_int64(st, 1, thread);
-	while (sqlite3_step(st) == SQLITE_ROW)
-		sk_index_mark_dirty(ix, sqlite3_column_int64(st, 0));
-	sqlite3_finalize(st);
+	sk_index_mark_thread_dirty(ix, thread);
 	return SK_OK;
 }
 

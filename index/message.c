@@ -236,31 +236,6 @@ new_thread(struct sk_index *ix, const char *subject, time_t date,
 	return SK_OK;
 }
 
-static void
-mark_thread_dirty(struct sk_index *ix, int64_t thread)
-{
-	sqlite3_stmt *st;
-	int64_t *ids = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!ix->has_xapian)
-		return;
-	st = sk_ix_stmt(ix, "SELECT id FROM messages WHERE thread_id = ?1",
-			NULL);
-	if (!st) {
-		ix->dirty_failed = true;
-		return;
-	}
-	sqlite3_bind_int64(st, 1, thread);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		sk_xgrow((void **)&ids, &cap, n + 1, sizeof(*ids));
-		ids[n++] = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	for (size_t i = 0; i < n; i++)
-		sk_index_mark_dirty(ix, ids[i]);
-	free(ids);
-}
 
 /* Move everything of thread 'from' into 'into' (JWZ: two containers turn
  * out to be one thread once a message links them). */
@@ -284,7 +259,7 @@ merge_threads(struct sk_index *ix, int64_t into, int64_t from,
 		sqlite3_bind_int64(st, 2, from);
 		STEP_DONE(ix, st, "merge threads", err);
 	}
-	mark_thread_dirty(ix, into);
+	sk_index_mark_thread_dirty(ix, into);
 	return SK_OK;
 }
 

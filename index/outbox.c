@@ -135,31 +135,6 @@ user_id_by_email(struct sk_index *ix, const char *email)
 	return id;
 }
 
-/* The Xapian documents of thread's messages are out of date (the web posts
- * notes on a handle without Xapian: sk_index_mark_dirty queues them for the
- * writer that has one). */
-static enum sk_status
-mark_thread_xapian(struct sk_index *ix, int64_t thread, struct sk_err *err)
-{
-	sqlite3_stmt *st = sk_ix_stmt(
-		ix, "SELECT id FROM messages WHERE thread_id = ?1", err);
-	int64_t *ids = NULL;
-	size_t n = 0, cap = 0;
-
-	if (!st)
-		return stmt_fail(err);
-	sqlite3_bind_int64(st, 1, thread);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		sk_xgrow((void **)&ids, &cap, n + 1, sizeof(*ids));
-		ids[n++] = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	/* Not while the SELECT is running: marking uses statements too. */
-	for (size_t i = 0; i < n; i++)
-		sk_index_mark_dirty(ix, ids[i]);
-	free(ids);
-	return SK_OK;
-}
 
 static void
 need_writer(struct sk_index *ix, const char *what)
@@ -887,7 +862,7 @@ post_tx(struct sk_index *ix, void *vctx, struct sk_err *err)
 		if (n_ids)
 			rc = sk_index_thread_topics_refresh(ix, thread, err);
 		if (!rc)
-			rc = mark_thread_xapian(ix, thread, err);
+			sk_index_mark_thread_dirty(ix, thread);
 	}
 	if (rc)
 		goto out;

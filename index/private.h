@@ -52,6 +52,11 @@ enum sk_status sk_index_autotx(struct sk_index *ix,
  * it opens, so changes made on handles without Xapian (the web's) and
  * commits interrupted by a crash reach Xapian too. */
 void sk_index_mark_dirty(struct sk_index *ix, int64_t id);
+/* sk_index_mark_dirty for every message of thread. */
+void sk_index_mark_thread_dirty(struct sk_index *ix, int64_t thread);
+/* How many messages contain the FTS5 term (fts5vocab in the connection's
+ * temp schema, created on first use); 0 when unknown. */
+int64_t sk_index_term_docs(struct sk_index *ix, const char *term);
 /* Build the Xapian document of stored message id from the store and put
  * it (message.c). */
 enum sk_status sk_index_xapian_put(struct sk_index *ix, int64_t id,

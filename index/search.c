@@ -1156,39 +1156,6 @@ make_snippet(struct sk_arena *a, const char *body, const struct termset *ts)
 
 /* ---- hits from the store ---------------------------------------------------- */
 
-static void
-thread_topics(struct sk_index *ix, struct sk_arena *a, int64_t thread,
-	      const char ***out, size_t *n_out)
-{
-	sqlite3_stmt *st = sk_ix_stmt(
-		ix,
-		"SELECT t.slug FROM thread_topics tt JOIN topics t "
-		"ON t.id = tt.topic_id WHERE tt.thread_id = ?1 "
-		"AND tt.removed = 0 ORDER BY tt.confidence DESC, t.position, "
-		"t.slug",
-		NULL);
-	const char **v = NULL;
-	size_t n = 0, cap = 0;
-	*out = NULL;
-	*n_out = 0;
-	if (!st)
-		return;
-	sqlite3_bind_int64(st, 1, thread);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		if (n == cap) {
-			const char **nv;
-			cap = cap ? cap * 2 : 4;
-			nv = sk_arena_alloc(a, cap * sizeof(*nv));
-			if (n)
-				memcpy(nv, v, n * sizeof(*nv));
-			v = nv;
-		}
-		v[n++] = col_str(a, st, 0);
-	}
-	sqlite3_reset(st);
-	*out = v;
-	*n_out = n;
-}
 
 static enum sk_status
 fill_hits(struct sk_index *ix, struct sk_arena *a,
@@ -1258,7 +1225,7 @@ fill_hits(struct sk_index *ix, struct sk_arena *a,
 		if (!found[i])
 			continue;
 		hits[k] = hits[i];
-		thread_topics(ix, a, hits[k].thread_id, &hits[k].topics,
+		sk_index_thread_topic_slugs(ix, a, hits[k].thread_id, &hits[k].topics,
 			      &hits[k].n_topics);
 		/* Snippets analyse text: skip them when nobody shows them. */
 		hits[k].snippet_html = o->no_snippets
@@ -1454,9 +1421,11 @@ vocab_ready(struct sk_index *ix)
 			    NULL, NULL, NULL) == SQLITE_OK;
 }
 
-static int64_t
-term_docs(struct sk_index *ix, const char *term)
+int64_t
+sk_index_term_docs(struct sk_index *ix, const char *term)
 {
+	if (!vocab_ready(ix))
+		return 0;
 	sqlite3_stmt *st = sk_ix_stmt(
 		ix, "SELECT doc FROM temp.sk_vocab WHERE term = ?1", NULL);
 	int64_t n = 0;
@@ -1600,7 +1569,7 @@ suggest(struct sk_index *ix, struct sk_arena *a, const char *q,
 		if (!at)
 			continue;
 		for (size_t j = 0; j < li->n_terms && !known; j++)
-			known = term_docs(ix, li->terms[j]) > 0;
+			known = sk_index_term_docs(ix, li->terms[j]) > 0;
 		folded = sk_fold(a, li->node->text, strlen(li->node->text));
 		if (!known && sk_utf8_count(folded, strlen(folded)) >= 4)
 			fix = closest_term(ix, a, folded);

@@ -116,30 +116,6 @@ thread_text(struct sk_index *ix, const struct sk_viewer *v, int64_t thread,
 	return SK_OK;
 }
 
-static bool
-ensure_vocab(struct sk_index *ix)
-{
-	return sqlite3_exec(ix->db,
-			    "CREATE VIRTUAL TABLE IF NOT EXISTS temp.sk_vocab "
-			    "USING fts5vocab(main, messages_fts, row)",
-			    NULL, NULL, NULL) == SQLITE_OK;
-}
-
-static int64_t
-doc_freq(struct sk_index *ix, const char *term)
-{
-	sqlite3_stmt *st = sk_ix_stmt(
-		ix, "SELECT doc FROM temp.sk_vocab WHERE term = ?1", NULL);
-	int64_t n = 0;
-	if (!st)
-		return 0;
-	sqlite3_bind_text(st, 1, term, -1, SQLITE_STATIC);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		n = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return n;
-}
-
 /* The FTS5 query: the chosen terms, each a quoted string, ORed. */
 static char *
 build_query(struct sk_arena *a, struct scored *s, size_t n)
@@ -192,7 +168,7 @@ sk_index_similar_threads(struct sk_index *ix, struct sk_arena *a,
 	sk_buf_release(&text);
 	if (rc)
 		return rc;
-	if (!c.n || !ensure_vocab(ix))
+	if (!c.n)
 		return SK_OK;
 
 	/* Term frequencies: sort, then count runs. */
@@ -222,7 +198,7 @@ sk_index_similar_threads(struct sk_index *ix, struct sk_arena *a,
 	{
 		size_t k = 0;
 		for (size_t i = 0; i < n_sc; i++) {
-			int64_t df = doc_freq(ix, sc[i].term);
+			int64_t df = sk_index_term_docs(ix, sc[i].term);
 			/* Words only this thread has, or that every fourth
 			 * message has, find nothing useful. */
 			if (df < 2 || df * 4 > total)

@@ -407,6 +407,33 @@ sk_index_autotx(struct sk_index *ix,
 	return sk_index_commit(ix, err);
 }
 
+void
+sk_index_mark_thread_dirty(struct sk_index *ix, int64_t thread)
+{
+	sqlite3_stmt *st;
+	int64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+
+	if (!ix->has_xapian)
+		return;
+	st = sk_ix_stmt(ix, "SELECT id FROM messages WHERE thread_id = ?1",
+			NULL);
+	if (!st) {
+		ix->dirty_failed = true;
+		return;
+	}
+	sqlite3_bind_int64(st, 1, thread);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		sk_xgrow((void **)&ids, &cap, n + 1, sizeof(*ids));
+		ids[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	/* Not while the SELECT runs: marking uses statements too. */
+	for (size_t i = 0; i < n; i++)
+		sk_index_mark_dirty(ix, ids[i]);
+	free(ids);
+}
+
 /* ---- meta ---------------------------------------------------------------- */
 
 enum sk_status

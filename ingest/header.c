@@ -17,18 +17,6 @@ is_wsp(char c)
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* ---- the header block ------------------------------------------------- */
 
 /* A field name is printable ASCII without ':' (RFC 5322 ftext); "Subject :"
@@ -209,8 +197,8 @@ decode_q(struct sk_buf *b, const char *s, size_t n)
 		if (s[i] == '_') {
 			sk_buf_addc(b, ' ');
 		} else if (s[i] == '=' && i + 2 < n &&
-		           (h = hexval(s[i + 1])) >= 0 &&
-		           (l = hexval(s[i + 2])) >= 0) {
+		           (h = sk_hex_digit(s[i + 1])) >= 0 &&
+		           (l = sk_hex_digit(s[i + 2])) >= 0) {
 			sk_buf_addc(b, (char)(h * 16 + l));
 			i += 2;
 		} else {
@@ -838,8 +826,8 @@ pct_decode(struct sk_buf *b, const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		int h, l;
-		if (s[i] == '%' && i + 2 < n && (h = hexval(s[i + 1])) >= 0 &&
-		    (l = hexval(s[i + 2])) >= 0) {
+		if (s[i] == '%' && i + 2 < n && (h = sk_hex_digit(s[i + 1])) >= 0 &&
+		    (l = sk_hex_digit(s[i + 2])) >= 0) {
 			sk_buf_addc(b, (char)(h * 16 + l));
 			i += 2;
 		} else {

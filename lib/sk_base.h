@@ -152,6 +152,8 @@ enum sk_status sk_parse_i64(const char *s, int64_t min, int64_t max,
 /* Sizes like "25M", "512k", "1G" or plain bytes. */
 enum sk_status sk_parse_size(const char *s, uint64_t *out, struct sk_err *err);
 enum sk_status sk_parse_bool(const char *s, bool *out, struct sk_err *err);
+/* The value of a hexadecimal digit, or -1. */
+int sk_hex_digit(int c);
 /* ASCII lowercase in place; returns s. */
 char *sk_ascii_lower(char *s);
 /* Trim ASCII white space at both ends of [s, s+n): returns the slice. */

@@ -21,18 +21,6 @@ struct pins {
 };
 
 static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-static int
 b64val(int c)
 {
 	if (c >= 'A' && c <= 'Z')
@@ -63,8 +51,8 @@ parse_hex(const char *s, size_t n, unsigned char out[SHA256_LEN])
 		}
 		if (i + 1 >= n || k == SHA256_LEN)
 			return false;
-		hi = hexval((unsigned char)s[i]);
-		lo = hexval((unsigned char)s[i + 1]);
+		hi = sk_hex_digit((unsigned char)s[i]);
+		lo = sk_hex_digit((unsigned char)s[i + 1]);
 		if (hi < 0 || lo < 0)
 			return false;
 		out[k++] = (unsigned char)(hi << 4 | lo);

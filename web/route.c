@@ -60,18 +60,6 @@ sk_ctx_header(struct sk_ctx *c, const char *name, const char *value)
 
 /* ---- request target ------------------------------------------------------ */
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *
 sk_web_decode(struct sk_arena *a, const char *s, size_t n, bool plus_space)
 {
@@ -84,8 +72,8 @@ sk_web_decode(struct sk_arena *a, const char *s, size_t n, bool plus_space)
 			int hi, lo;
 			if (i + 2 >= n)
 				return NULL;
-			hi = hexval(s[i + 1]);
-			lo = hexval(s[i + 2]);
+			hi = sk_hex_digit(s[i + 1]);
+			lo = sk_hex_digit(s[i + 2]);
 			if (hi < 0 || lo < 0)
 				return NULL;
 			c = (unsigned char)(hi * 16 + lo);
