@@ -24,7 +24,7 @@ endif
 
 pc = $(shell pkg-config $(1) $(2) 2>/dev/null)
 PKGS := sqlite3 xapian-core libmicrohttpd libutf8proc icu-uc icu-i18n \
-        libxml-2.0 libcmark jansson libsodium inih libzip gnutls
+        libxml-2.0 libcmark jansson libsodium inih libzip gnutls libseccomp
 
 # A fresh machine: install what is missing before computing flags, so the
 # README's two commands work on a new Debian 12 system.

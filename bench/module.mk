@@ -7,3 +7,10 @@ $(BUILD)/bench/inproc: $(BUILD)/bench/inproc.o $(MODULE_LIBS)
 bench: skarbnica $(BENCH_BINS)
 	SKARBNICA=$(CURDIR)/skarbnica INPROC=$(CURDIR)/$(BUILD)/bench/inproc \
 	bash bench/run.sh
+
+# `make soak`: bench/soak.sh, the server under wrk for SOAK_SECONDS (300)
+# while ingest feeds the same store; fails on an error answer or a
+# growing heap.
+.PHONY: soak
+soak: $(BUILD)/skarbnica
+	SKARBNICA_BIN=$(CURDIR)/$(BUILD)/skarbnica sh bench/soak.sh

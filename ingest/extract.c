@@ -235,6 +235,34 @@ write_temp(const void *data, size_t size, char dir[256], char path[300],
 	return true;
 }
 
+bool
+sk_mime_run_tool_on_data(struct sk_arena *a, const char *const args[],
+                         const char *tail, const void *data, size_t size,
+                         double seconds, size_t max_out, char **out,
+                         size_t *len, bool *cut, char why[128])
+{
+	char dir[256], path[300];
+	const char *argv[12];
+	size_t k = 0;
+	bool ok;
+
+	*out = NULL;
+	*len = 0;
+	*cut = false;
+	if (!write_temp(data, size, dir, path, why))
+		return false;
+	for (; args[k] && k < 9; k++)
+		argv[k] = args[k];
+	argv[k++] = path;
+	if (tail)
+		argv[k++] = tail;
+	argv[k] = NULL;
+	ok = sk_mime_run_tool(a, argv, seconds, max_out, out, len, cut, why);
+	unlink(path);
+	rmdir(dir);
+	return ok;
+}
+
 /* Run tool args... FILE [tail] over the attachment's bytes, within the
  * message's time budget. */
 static bool
@@ -243,9 +271,6 @@ run_on_data(struct sk_arena *a, const struct sk_limits *lim,
             const char *tail, const struct sk_attachment *att, char **out,
             size_t *len, bool *cut, char why[128])
 {
-	char dir[256], path[300];
-	const char *argv[12];
-	size_t k = 0;
 	double secs = (double)lim->extract_seconds, t0;
 	bool ok;
 
@@ -256,20 +281,16 @@ run_on_data(struct sk_arena *a, const struct sk_limits *lim,
 		         "time for extraction in this message used up");
 		return false;
 	}
-	if (!write_temp(att->data, att->size, dir, path, why))
-		return false;
-	for (; args[k] && k < 9; k++)
-		argv[k] = args[k];
-	argv[k++] = path;
-	if (tail)
-		argv[k++] = tail;
-	argv[k] = NULL;
 	t0 = now_seconds();
-	ok = sk_mime_run_tool(a, argv, secs, lim->extract_output_bytes, out,
-	                      len, cut, why);
+	if (sk_sandbox_tools_ready())
+		ok = sk_sandbox_run_tool(a, args, tail, att->data, att->size,
+		                         secs, lim->extract_output_bytes, out,
+		                         len, cut, why);
+	else
+		ok = sk_mime_run_tool_on_data(
+		    a, args, tail, att->data, att->size, secs,
+		    lim->extract_output_bytes, out, len, cut, why);
 	budget->seconds_left -= now_seconds() - t0;
-	unlink(path);
-	rmdir(dir);
 	return ok;
 }
 

@@ -49,6 +49,8 @@ struct worker {
 	bool killed_for_time;
 };
 
+void (*sk_pool_test_hook)(const char *raw, size_t len, enum sk_job_mode mode);
+
 struct sk_pool {
 	struct worker *w;
 	unsigned n;
@@ -70,37 +72,6 @@ now_seconds(void)
 
 /* ---- the worker process
  * ------------------------------------------------------ */
-
-static bool
-read_full(int fd, void *p, size_t n)
-{
-	size_t got = 0;
-	while (got < n) {
-		ssize_t r = read(fd, (char *)p + got, n - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return false;
-		got += (size_t)r;
-	}
-	return true;
-}
-
-static bool
-write_full(int fd, const void *p, size_t n)
-{
-	size_t done = 0;
-	while (done < n) {
-		ssize_t w =
-		    send(fd, (const char *)p + done, n - done, MSG_NOSIGNAL);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return false;
-		done += (size_t)w;
-	}
-	return true;
-}
 
 /* The worker's own limits: no core files, and (outside ASan, which
  * reserves terabytes of address space) a cap on memory. */
@@ -164,6 +135,12 @@ worker_main(int fd, const struct sk_limits *lim, unsigned alarm_seconds,
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGQUIT, SIG_IGN);
 	worker_limits(lim);
+	/* The extractors run in a tool server forked before the filter. */
+	if (!lim->no_seccomp) {
+		char why[128];
+		if (!sk_sandbox_start_tools(lim) || !sk_sandbox_enter(lim, why))
+			_exit(4);
+	}
 	for (;;) {
 		struct wire_hdr h;
 		struct sk_arena *a;
@@ -171,15 +148,17 @@ worker_main(int fd, const struct sk_limits *lim, unsigned alarm_seconds,
 		struct sk_buf out;
 		char *raw;
 
-		if (!read_full(fd, &h, sizeof(h)))
+		if (!sk_fd_read_full(fd, &h, sizeof(h)))
 			_exit(0);
 		if (h.magic != REQ_MAGIC || h.len > lim->message_bytes)
 			_exit(3);
 		raw = malloc(h.len + 1);
-		if (!raw || !read_full(fd, raw, h.len))
+		if (!raw || !sk_fd_read_full(fd, raw, h.len))
 			_exit(0);
 		raw[h.len] = '\0';
 		alarm(alarm_seconds);
+		if (sk_pool_test_hook)
+			sk_pool_test_hook(raw, h.len, (enum sk_job_mode)h.mode);
 		a = sk_arena_new(65536);
 		if (h.mode == SK_JOB_HEADERS_ONLY)
 			sk_mime_parse_headers_only(a, lim, raw, h.len, &m);
@@ -193,8 +172,8 @@ worker_main(int fd, const struct sk_limits *lim, unsigned alarm_seconds,
 		h.magic = RESP_MAGIC;
 		h.mode = 0;
 		h.len = out.len;
-		if (!write_full(fd, &h, sizeof(h)) ||
-		    !write_full(fd, out.p, out.len))
+		if (!sk_fd_write_full(fd, &h, sizeof(h)) ||
+		    !sk_fd_write_full(fd, out.p, out.len))
 			_exit(0);
 		sk_buf_release(&out);
 	}
@@ -236,6 +215,28 @@ spawn(struct sk_pool *p, struct worker *w)
 	return true;
 }
 
+/* Whether a worker will be able to install its filter: tried once in a
+ * throwaway child, so that a kernel without seccomp is one clear error
+ * rather than every message flagged "parser crashed". */
+static bool
+sandbox_works(const struct sk_limits *lim)
+{
+	int st = 0;
+	pid_t pid;
+
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0)
+		return false;
+	if (pid == 0) {
+		char why[128];
+		_exit(sk_sandbox_enter(lim, why) ? 0 : 1);
+	}
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
 enum sk_status
 sk_pool_new(unsigned n, const struct sk_limits *limits,
             struct sk_pool **pool_out, struct sk_err *err)
@@ -249,6 +250,14 @@ sk_pool_new(unsigned n, const struct sk_limits *limits,
 	/* Parsing, then at most three extractor timeouts (parse.c). */
 	p->alarm_seconds = PARSE_SECONDS + 3 * (unsigned)p->lim.extract_seconds;
 	p->timeout = (double)p->alarm_seconds + 10;
+	if (!p->lim.no_seccomp && !sandbox_works(&p->lim)) {
+		p->n = 0;
+		sk_pool_free(&p);
+		return sk_err_set(err, SK_EIO,
+		                  "cannot install the parser workers' syscall "
+		                  "filter (seccomp); limits.seccomp = false "
+		                  "runs them without it");
+	}
 	for (unsigned i = 0; i < p->n; i++) {
 		if (!spawn(p, &p->w[i])) {
 			p->n = i;

@@ -164,6 +164,38 @@ bool sk_mime_run_tool(struct sk_arena *a, const char *const argv[],
                       double seconds, size_t max_out, char **out,
                       size_t *len_out, bool *cut, char why[128]);
 
+/* Write data to a private temporary file and run args... FILE [tail] on it
+ * (args[0] found on PATH) with sk_mime_run_tool(). In a filtered parser
+ * worker the tool server (sandbox.c) runs it instead. */
+bool sk_mime_run_tool_on_data(struct sk_arena *a, const char *const args[],
+                              const char *tail, const void *data, size_t size,
+                              double seconds, size_t max_out, char **out,
+                              size_t *len, bool *cut, char why[128]);
+
+/* ---- the parser workers' sandbox (sandbox.c) ------------------------------
+ */
+
+/* Whole reads and writes on a blocking descriptor, retrying EINTR (writes
+ * without SIGPIPE). False on EOF or error. */
+bool sk_fd_read_full(int fd, void *p, size_t n);
+bool sk_fd_write_full(int fd, const void *p, size_t n);
+
+/* Fork the tool server: an unfiltered child that runs the extractors for
+ * this process from now on. Call before sk_sandbox_enter(). */
+bool sk_sandbox_start_tools(const struct sk_limits *lim);
+/* True once sk_sandbox_start_tools() succeeded in this process. */
+bool sk_sandbox_tools_ready(void);
+/* sk_mime_run_tool_on_data() in the tool server. */
+bool sk_sandbox_run_tool(struct sk_arena *a, const char *const args[],
+                         const char *tail, const void *data, size_t size,
+                         double seconds, size_t max_out, char **out,
+                         size_t *len, bool *cut, char why[128]);
+/* Load what parsing loads lazily, then install the seccomp filter: from
+ * now on a syscall a parser does not need kills the process (SIGSYS) and
+ * opening a file fails with EACCES. False (why set) when the kernel or
+ * libseccomp refuses. */
+bool sk_sandbox_enter(const struct sk_limits *lim, char why[128]);
+
 /* ---- parsing (parse.c) -----------------------------------------------------
  */
 
@@ -199,6 +231,11 @@ enum sk_job_mode {
 	SK_JOB_FULL = 0,         /* sk_ingest_parse() */
 	SK_JOB_HEADERS_ONLY = 1, /* after a crash: sk_mime_parse_headers_only */
 };
+
+/* Test only: called by a worker on every message after its filter is in
+ * place (NULL in production). */
+extern void (*sk_pool_test_hook)(const char *raw, size_t len,
+                                 enum sk_job_mode mode);
 
 /* One message on its way through a worker. The pool never owns raw. */
 struct sk_job {

@@ -239,6 +239,12 @@ set_key(struct sk_config *c, const char *s, const char *k, const char *v,
 			{ "extract_output_bytes", offsetof(struct sk_limits, extract_output_bytes), true },
 			{ "body_text_bytes", offsetof(struct sk_limits, body_text_bytes), true },
 		};
+		if (!strcmp(k, "seccomp")) {
+			if (sk_parse_bool(v, &b, err))
+				return SK_EINVAL;
+			c->limits.no_seccomp = !b;
+			return SK_OK;
+		}
 		for (size_t i = 0; i < SK_ARRAY_SIZE(lim); i++) {
 			uint64_t *slot;
 			if (strcmp(k, lim[i].key))

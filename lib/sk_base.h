@@ -183,6 +183,16 @@ size_t sk_utf8_count(const char *s, size_t n);
 void sk_time_iso8601(time_t t, char out[21]);
 /* Parse "YYYY-MM-DD" (UTC midnight). */
 enum sk_status sk_parse_date(const char *s, size_t n, time_t *out);
+/* Civil time in Europe/Warsaw (CET/CEST by the EU rule: summer time from
+ * 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of
+ * October) computed without TZ or tzdata. *offset_out (may be NULL) gets
+ * the UTC offset in seconds (3600 or 7200); out->tm_isdst is set. */
+void sk_warsaw_tm(time_t t, struct tm *out, int *offset_out);
+/* The instant 00:00 Warsaw time starts the civil day year-month-day
+ * (month 1..12). day may lie outside the month and counts on from its
+ * first day: day 0 is the last day of the previous month, day 32 of
+ * January is 1 February. Days are 23 or 25 hours long at the switches. */
+time_t sk_warsaw_midnight(int year, int month, int day);
 
 /* ---- configuration (git-config style, inih) ------------------------------ */
 
@@ -206,6 +216,9 @@ struct sk_limits {
 	uint64_t extract_seconds;
 	uint64_t extract_output_bytes;
 	uint64_t body_text_bytes;
+	/* limits.seccomp = false: parser workers run without their syscall
+	 * filter (ingest/sandbox.c), for debugging only. */
+	bool no_seccomp;
 };
 
 struct sk_config {

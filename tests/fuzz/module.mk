@@ -6,7 +6,9 @@
 # target links them with -fsanitize=fuzzer. Crashes are left in
 # build/fuzz/crashes/TARGET/ (make it a regression test: tests/data/regress/
 # and tests/test_regress.c; see docs/security.md).
-FUZZ_BUILD    := build/fuzz
+# FUZZ_BUILD=build/NAME-fuzz keeps a second build, corpus and crashes apart
+# (several people on one tree).
+FUZZ_BUILD    ?= build/fuzz
 FUZZ_TARGETS  := fuzz_mime fuzz_query fuzz_http fuzz_config
 FUZZ_SECONDS  ?= 60
 FUZZ_CFLAGS   := -std=c11 -O1 -g -fno-omit-frame-pointer -D_GNU_SOURCE \
