@@ -404,11 +404,13 @@ static const char digest_help[] =
 	"usage: skarbnica [-d DATA] digest [--period daily|weekly]\n"
 	"\n"
 	"Queue the topic digests of the last whole day (daily) or week, Monday\n"
-	"to Monday (weekly, the default): one mail per user subscribed to\n"
-	"topics for that period, listing the threads of those topics, with\n"
-	"links under web.base_url and a one-click unsubscribe link. Running it\n"
-	"again (or after a crash) never queues a second digest for the same\n"
-	"user and period. 'skarbnica mailer' sends them.\n";
+	"to Sunday (weekly, the default), in Polish time (Europe/Warsaw): one\n"
+	"mail per user subscribed to topics for that period, listing the\n"
+	"practice records published and the threads active in those topics,\n"
+	"with links under web.base_url and a one-click unsubscribe link (none\n"
+	"when there is nothing new). Running it again (or after a crash)\n"
+	"never queues a second digest for the same user and period.\n"
+	"'skarbnica mailer' sends them.\n";
 
 int
 cmd_digest(struct cmd_ctx *c, int argc, char **argv)

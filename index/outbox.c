@@ -1352,3 +1352,59 @@ sk_index_digest_items(struct sk_index *ix, struct sk_arena *a, int64_t user_id,
 	*n_out = n;
 	return SK_OK;
 }
+
+enum sk_status
+sk_index_digest_practices(struct sk_index *ix, struct sk_arena *a,
+			  int64_t user_id, enum sk_period p, time_t from,
+			  time_t to, struct sk_digest_practice **rows_out,
+			  size_t *n_out, struct sk_err *err)
+{
+	/* A record has no "validated at" column: the audit trail has the
+	 * moment of every change of its status (create, update, undo), with
+	 * the old and new values. Only records still validated now. */
+	sqlite3_stmt *st = sk_ix_stmt(
+		ix,
+		"SELECT * FROM (SELECT p.id, p.title, pa.name, "
+		"(SELECT group_concat(name, ', ') FROM (SELECT t.name FROM "
+		"practice_topics pt JOIN topics t ON t.id = pt.topic_id WHERE "
+		"pt.practice_id = p.id ORDER BY t.position)), "
+		"(SELECT max(au.at) FROM audit au WHERE au.object = "
+		"'practice:' || p.id AND au.at >= ?3 AND au.at < ?4 AND "
+		"json_extract(au.new_json, '$.status') = 'validated' AND "
+		"coalesce(json_extract(au.old_json, '$.status'), '') <> "
+		"'validated') AS v "
+		"FROM practices p LEFT JOIN partners pa ON pa.id = p.partner_id "
+		"WHERE p.status = 'validated' AND EXISTS (SELECT 1 FROM "
+		"practice_topics pt JOIN subscriptions s ON s.topic_id = "
+		"pt.topic_id WHERE pt.practice_id = p.id AND s.user_id = ?1 "
+		"AND s.period = ?2)) WHERE v IS NOT NULL "
+		"ORDER BY v DESC, 1 DESC",
+		err);
+	struct sk_digest_practice *rows;
+	size_t n = 0;
+	int rc;
+
+	*rows_out = NULL;
+	*n_out = 0;
+	if (!st)
+		return stmt_fail(err);
+	sqlite3_bind_int64(st, 1, user_id);
+	sqlite3_bind_text(st, 2, sk_period_name(p), -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 3, (int64_t)from);
+	sqlite3_bind_int64(st, 4, (int64_t)to);
+	rows = sk_arena_alloc(a, MAX_DIGEST_ITEMS * sizeof(*rows));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < MAX_DIGEST_ITEMS) {
+		rows[n].id = sqlite3_column_int64(st, 0);
+		rows[n].title = col_str(a, st, 1);
+		rows[n].partner_name = col_str(a, st, 2);
+		rows[n].topics = col_str(a, st, 3);
+		rows[n].validated_at = (time_t)sqlite3_column_int64(st, 4);
+		n++;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return sk_ix_error(ix, rc, "digest practices", err);
+	*rows_out = rows;
+	*n_out = n;
+	return SK_OK;
+}

@@ -1,8 +1,9 @@
 /* mailer/digest.c: topic digests — for each user subscribed for a period,
- * the threads of their topics that were active in the period, as a mail
- * with links and a one-click unsubscribe link, queued once per user and
- * period (the outbox's dedup key). Nothing is sent here: the outbox loop
- * sends. The queries are in index/outbox.c. */
+ * the practice records of their topics published in the period and the
+ * threads active in it, as a mail with links and a one-click unsubscribe
+ * link, queued once per user and period (the outbox's dedup key). Periods
+ * are Warsaw calendar days and Monday-to-Sunday weeks. Nothing is sent
+ * here: the outbox loop sends. The queries are in index/outbox.c. */
 #include "mailer/sk_mailer.h"
 
 #include <stdio.h>
@@ -11,25 +12,39 @@
 #include <sys/random.h>
 #include <time.h>
 
-#define DAY 86400
-
 void
 sk_digest_window(enum sk_period p, time_t now, time_t *from_out,
 		 time_t *to_out)
 {
-	time_t day = now - now % DAY;
-	if (now < 0 && now % DAY)
-		day -= DAY;
-	if (p == SK_PERIOD_DAILY) {
-		*from_out = day - DAY;
-		*to_out = day;
+	struct tm tm;
+	int y, m, d;
+
+	/* Civil dates, not multiples of 86400 s: around the switches to and
+	 * from summer time a day has 23 or 25 hours. */
+	sk_warsaw_tm(now, &tm, NULL);
+	y = tm.tm_year + 1900;
+	m = tm.tm_mon + 1;
+	d = tm.tm_mday;
+	if (p == SK_PERIOD_WEEKLY) {
+		d -= (tm.tm_wday + 6) % 7; /* back to Monday */
+		*to_out = sk_warsaw_midnight(y, m, d);
+		*from_out = sk_warsaw_midnight(y, m, d - 7);
 	} else {
-		struct tm tm;
-		gmtime_r(&day, &tm);
-		/* Monday of this week, 00:00 UTC. */
-		*to_out = day - (time_t)((tm.tm_wday + 6) % 7) * DAY;
-		*from_out = *to_out - 7 * DAY;
+		*to_out = sk_warsaw_midnight(y, m, d);
+		*from_out = sk_warsaw_midnight(y, m, d - 1);
 	}
+}
+
+void
+sk_digest_period_key(enum sk_period p, time_t now, char out[11])
+{
+	time_t from, to;
+	struct tm tm;
+
+	sk_digest_window(p, now, &from, &to);
+	sk_warsaw_tm(from, &tm, NULL);
+	if (strftime(out, 11, "%Y-%m-%d", &tm) == 0)
+		SK_BUG("year out of range"); /* time_t past year 9999 */
 }
 
 /* ---- Polish words ------------------------------------------------------------ */
@@ -53,15 +68,15 @@ plural(int64_t n, const char *one, const char *few, const char *many)
 }
 
 /* "3 czerwca 2024", or the range "3–9 czerwca 2024" / "27 maja – 2
- * czerwca 2024" / "30 grudnia 2024 – 5 stycznia 2025" for [from, to). */
+ * czerwca 2024" / "30 grudnia 2024 – 5 stycznia 2025" for [from, to)
+ * (Warsaw days). */
 static char *
 polish_span(struct sk_arena *a, time_t from, time_t to)
 {
 	struct tm f, l;
-	time_t last = to - DAY;
-	gmtime_r(&from, &f);
-	gmtime_r(&last, &l);
-	if (last <= from)
+	sk_warsaw_tm(from, &f, NULL);
+	sk_warsaw_tm(to - 1, &l, NULL);
+	if (f.tm_year == l.tm_year && f.tm_yday == l.tm_yday)
 		return sk_arena_printf(a, "%d %s %d", f.tm_mday,
 				       months_gen[f.tm_mon], f.tm_year + 1900);
 	if (f.tm_year != l.tm_year)
@@ -126,16 +141,80 @@ struct digest {
 	time_t from, to, now;
 };
 
+/* "2 wątki i 1 nowa dobra praktyka", "3 nowe dobre praktyki". */
+static char *
+summary(struct sk_arena *a, size_t threads, size_t practices)
+{
+	const char *t = sk_arena_printf(
+		a, "%zu %s", threads,
+		plural((int64_t)threads, "wątek", "wątki", "wątków"));
+	const char *p = sk_arena_printf(
+		a, "%zu %s", practices,
+		plural((int64_t)practices, "nowa dobra praktyka",
+		       "nowe dobre praktyki", "nowych dobrych praktyk"));
+	if (!practices)
+		return sk_arena_strdup(a, t);
+	if (!threads)
+		return sk_arena_strdup(a, p);
+	return sk_arena_printf(a, "%s i %s", t, p);
+}
+
+/* The records first: they are what the partnership has checked. Title,
+ * municipality, topics and a link; never the contact person. */
+static void
+add_practices(struct sk_arena *a, const struct digest *d, struct sk_buf *text,
+	      struct sk_buf *md, const struct sk_digest_practice *pr, size_t n)
+{
+	if (!n)
+		return;
+	sk_buf_adds(text, "\nNowe dobre praktyki\n");
+	sk_buf_adds(md, "\n## Nowe dobre praktyki\n\n");
+	for (size_t i = 0; i < n; i++) {
+		const char *url = sk_arena_printf(a, "%s/praktyka/%lld", d->base,
+						  (long long)pr[i].id);
+		const char *who = pr[i].partner_name && *pr[i].partner_name
+					  ? pr[i].partner_name
+					  : NULL;
+		const char *topics = pr[i].topics && *pr[i].topics
+					     ? pr[i].topics
+					     : NULL;
+
+		sk_buf_addf(text, "  * %s", pr[i].title);
+		if (who || topics)
+			sk_buf_addf(text, " (%s%s%s%s)", who ? who : "",
+				    who && topics ? "; " : "",
+				    topics ? "tematy: " : "",
+				    topics ? topics : "");
+		sk_buf_addf(text, "\n    %s\n", url);
+		sk_buf_adds(md, "- [");
+		add_md_text(md, pr[i].title);
+		sk_buf_addf(md, "](%s)", url);
+		if (who || topics)
+			sk_buf_adds(md, " — ");
+		if (who)
+			add_md_text(md, who);
+		if (who && topics)
+			sk_buf_adds(md, "; ");
+		if (topics) {
+			sk_buf_adds(md, "tematy: ");
+			add_md_text(md, topics);
+		}
+		sk_buf_addc(md, '\n');
+	}
+}
+
 static enum sk_status
 compose_digest(struct sk_arena *a, const struct digest *d,
 	       const struct sk_digest_user *u, const struct sk_digest_item *it,
-	       size_t n, const char *token, char **raw_out, size_t *len_out,
+	       size_t n, const struct sk_digest_practice *pr, size_t n_pr,
+	       const char *token, char **raw_out, size_t *len_out,
 	       const char **mid_out, struct sk_err *err)
 {
 	struct sk_mail m = { 0 };
 	struct sk_buf text, md;
 	const char *span = polish_span(a, d->from, d->to);
 	const char *unsub = sk_arena_printf(a, "%s/wypisz?t=%s", d->base, token);
+	const char *what = summary(a, n, n_pr);
 	const char *topic = NULL;
 	enum sk_status rc;
 
@@ -150,12 +229,12 @@ compose_digest(struct sk_arena *a, const struct digest *d,
 		sk_buf_adds(&text, "Dzień dobry!\n\n");
 		sk_buf_adds(&md, "Dzień dobry!\n\n");
 	}
-	sk_buf_addf(&text,
-		    "W obserwowanych przez Ciebie tematach: %zu %s (%s).\n",
-		    n, plural((int64_t)n, "wątek", "wątki", "wątków"), span);
-	sk_buf_addf(&md,
-		    "W obserwowanych przez Ciebie tematach: %zu %s (%s).\n",
-		    n, plural((int64_t)n, "wątek", "wątki", "wątków"), span);
+	sk_buf_addf(&text, "W obserwowanych przez Ciebie tematach: %s (%s).\n",
+		    what, span);
+	sk_buf_addf(&md, "W obserwowanych przez Ciebie tematach: %s (%s).\n",
+		    what, span);
+	/* The records, then the threads under their topics. */
+	add_practices(a, d, &text, &md, pr, n_pr);
 	for (size_t i = 0; i < n; i++) {
 		const char *url = sk_arena_printf(a, "%s/watek/%lld", d->base,
 						  (long long)it[i].thread_id);
@@ -234,8 +313,7 @@ sk_digest_run(struct sk_index *ix, const struct sk_mail_settings *ms,
 	struct digest d = { .ms = ms, .p = p, .now = now };
 	size_t n_users;
 	enum sk_status rc;
-	char day[32];
-	struct tm tm;
+	char day[11];
 
 	if (!counts)
 		counts = &local;
@@ -247,8 +325,7 @@ sk_digest_run(struct sk_index *ix, const struct sk_mail_settings *ms,
 				  "web.base_url is not configured (digests "
 				  "link to the web)");
 	sk_digest_window(p, now, &d.from, &d.to);
-	gmtime_r(&d.from, &tm);
-	strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+	sk_digest_period_key(p, now, day);
 
 	a = sk_arena_new(0);
 	d.base = sk_arena_strdup(a, ms->base_url);
@@ -262,8 +339,9 @@ sk_digest_run(struct sk_index *ix, const struct sk_mail_settings *ms,
 	for (size_t i = 0; i < n_users && !rc; i++) {
 		struct sk_arena *ua = sk_arena_new(0);
 		struct sk_digest_item *items;
+		struct sk_digest_practice *prs = NULL;
 		struct sk_outbox_new q = { 0 };
-		size_t n_items;
+		size_t n_items, n_prs = 0;
 		char *raw;
 		size_t len;
 		const char *mid, *token;
@@ -279,7 +357,11 @@ sk_digest_run(struct sk_index *ix, const struct sk_mail_settings *ms,
 		}
 		rc = sk_index_digest_items(ix, ua, users[i].id, p, d.from, d.to,
 					   &items, &n_items, err);
-		if (!rc && !n_items) {
+		if (!rc)
+			rc = sk_index_digest_practices(ix, ua, users[i].id, p,
+						       d.from, d.to, &prs,
+						       &n_prs, err);
+		if (!rc && !n_items && !n_prs) {
 			counts->empty++;
 			sk_arena_free(&ua);
 			continue;
@@ -287,7 +369,8 @@ sk_digest_run(struct sk_index *ix, const struct sk_mail_settings *ms,
 		token = new_token(ua);
 		if (!rc)
 			rc = compose_digest(ua, &d, &users[i], items, n_items,
-					    token, &raw, &len, &mid, err);
+					    prs, n_prs, token, &raw, &len, &mid,
+					    err);
 		if (rc == SK_EINVAL) {
 			/* One bad address must not stop everybody's digest. */
 			sk_log(SK_LOG_WARNING, "digest for '%s' skipped: %s",

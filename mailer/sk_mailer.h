@@ -263,17 +263,25 @@ struct sk_digest_counts {
 	int64_t empty;	 /* nothing new in their topics: none sent */
 };
 
-/* The period a digest run at now covers: the previous whole UTC day
- * (daily) or the previous ISO week, Monday to Monday (weekly).
- * NEEDSWORK: UTC, not Europe/Warsaw. */
+/* The period [*from_out, *to_out) a digest run at now covers, in Polish
+ * civil time (Europe/Warsaw, sk_warsaw_tm): the previous calendar day,
+ * 00:00 to 24:00 (23 or 25 hours on the days summer time starts or ends),
+ * or the previous week, Monday 00:00 to the next Monday 00:00 (weekly). */
 void sk_digest_window(enum sk_period p, time_t now, time_t *from_out,
 		      time_t *to_out);
+/* The Warsaw date "YYYY-MM-DD" on which that period starts: the period's
+ * part of the dedup key, and what `serve` compares to know that a new
+ * period is due. */
+void sk_digest_period_key(enum sk_period p, time_t now, char out[11]);
 
-/* Queue one digest per user subscribed for period p, listing the threads
- * of their topics that were started or active in the window before now,
- * with links under ms->base_url and a one-click unsubscribe link. Each
- * digest is queued in its own transaction with the dedup key
- * "digest:USER_ID:PERIOD:YYYY-MM-DD" (the window's start), so a repeated
+/* Queue one digest per user subscribed for period p, listing, for the
+ * topics of that period and the window before now, the practice records
+ * published in it (sk_index_digest_practices: title, municipality,
+ * topics, a link to /praktyka/ID; no contact data) and the threads started
+ * or active in it, with links under ms->base_url and a one-click
+ * unsubscribe link. A user with neither gets no digest (counts->empty).
+ * Each digest is queued in its own transaction with the dedup key
+ * "digest:USER_ID:PERIOD:YYYY-MM-DD" (sk_digest_period_key), so a repeated
  * or interrupted run never queues two for one user and period. ix must be
  * writable. SK_EINVAL: no from or base_url configured. */
 enum sk_status sk_digest_run(struct sk_index *ix,

@@ -11,24 +11,21 @@
  * and _MAX_MS (the longest kill delay, default 700) make longer runs. */
 #include "tests/helpers/sk_test.h"
 #include "index/sk_index.h"
+#include "tests/helpers/smtp_sink.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define SINK_BIN "/usr/sbin/smtp-sink"
 #define MBOX "demo/praktyki-2024.mbox"
 #define N_OUTBOX 300
 
@@ -37,9 +34,7 @@ static char bin[800]; /* a private copy: builds may replace the original */
 struct fx {
 	char *tmp;
 	char data[600], ref[600];
-	pid_t sink_pid;
-	int sink_port;
-	char sink_dir[700];
+	struct sk_sink sink;
 	char mnt[2][700];
 	bool mounted[2];
 };
@@ -96,76 +91,6 @@ done:
 	return WEXITSTATUS(status);
 }
 
-static int
-free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static bool
-port_open(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-/* smtp-sink appending every complete transaction to sink/dump. */
-static bool
-sink_start(struct fx *fx)
-{
-	char dump[800], addr[64];
-	const char *argv[12];
-	int n = 0;
-
-	fx->sink_port = free_port();
-	snprintf(fx->sink_dir, sizeof(fx->sink_dir), "%s/sink", fx->tmp);
-	chmod(fx->tmp, 0711); /* nobody must reach sink/ */
-	mkdir(fx->sink_dir, 0777);
-	chmod(fx->sink_dir, 0777); /* smtp-sink runs as nobody under root */
-	snprintf(dump, sizeof(dump), "%s/dump", fx->sink_dir);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", fx->sink_port);
-	argv[n++] = SINK_BIN;
-	if (geteuid() == 0) {
-		argv[n++] = "-u";
-		argv[n++] = "nobody";
-	}
-	argv[n++] = "-D";
-	argv[n++] = dump;
-	argv[n++] = addr;
-	argv[n++] = "100";
-	argv[n] = NULL;
-	fx->sink_pid = fork();
-	if (fx->sink_pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(SINK_BIN, (char *const *)argv);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		if (port_open(fx->sink_port))
-			return true;
-		usleep(20 * 1000);
-	}
-	return false;
-}
-
 /* ---- fixture ---------------------------------------------------------------- */
 
 static void
@@ -214,10 +139,7 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	if (fx->sink_pid > 0) {
-		kill(fx->sink_pid, SIGTERM);
-		waitpid(fx->sink_pid, NULL, 0);
-	}
+	sk_sink_stop(&fx->sink);
 	for (int i = 0; i < 2; i++)
 		if (fx->mounted[i] && umount2(fx->mnt[i], MNT_DETACH) < 0)
 			print_error("cannot unmount %s: %s\n", fx->mnt[i],
@@ -430,11 +352,10 @@ kill_loop_keeps_store_consistent(void **state)
 	bool strict = env_long("SKARBNICA_DURABILITY_STRICT", 0) != 0;
 	char conf[800], log[800], *dump = NULL, *a, *b;
 	struct sk_check_report ck, rck;
-	size_t dump_len = 0;
 	int sent = 0, uncertain = 0, queued = 0, twice = 0;
 	bool agreed;
 
-	if (access(SINK_BIN, X_OK) != 0) {
+	if (!sk_sink_installed()) {
 		printf("SKIP: smtp-sink (postfix) not installed\n");
 		skip();
 	}
@@ -442,7 +363,13 @@ kill_loop_keeps_store_consistent(void **state)
 	       "iterations, kills within %ld ms\n",
 	       seed, seed, iters, max_ms);
 	srand(seed);
-	assert_true(sink_start(fx));
+	/* smtp-sink appends every complete transaction to sink/dump. */
+	{
+		char dir[700];
+		snprintf(dir, sizeof(dir), "%s/sink", fx->tmp);
+		chmod(fx->tmp, 0711); /* nobody must reach sink/ */
+		assert_true(sk_sink_start(&fx->sink, dir, NULL, NULL, 100));
+	}
 	snprintf(conf, sizeof(conf), "%s/skarbnica.conf", fx->data);
 	{
 		char text[512];
@@ -451,7 +378,7 @@ kill_loop_keeps_store_consistent(void **state)
 			 "[web]\nbase_url = https://praktyki.example.pl\n"
 			 "[smtp]\nhost = 127.0.0.1\nport = %d\ntls = none\n"
 			 "from = skarbnica@lista.example\n",
-			 fx->sink_port);
+			 fx->sink.port);
 		write_text(conf, text);
 	}
 	queue_outbox(fx->data);
@@ -561,12 +488,7 @@ kill_loop_keeps_store_consistent(void **state)
 	}
 
 	/* 3. No mail twice: count each Message-ID in what smtp-sink got. */
-	{
-		char path[800];
-		snprintf(path, sizeof(path), "%s/dump", fx->sink_dir);
-		if (sk_read_file(path, 64u << 20, &dump, &dump_len, NULL))
-			dump = strdup("");
-	}
+	dump = sk_sink_read(&fx->sink);
 	digest_sql(fx->data,
 		   "SELECT message_id, state, uncertain FROM outbox "
 		   "WHERE kind = 'note' ORDER BY id",

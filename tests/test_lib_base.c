@@ -1,11 +1,13 @@
 /* tests/test_lib_base.c: errors, arena, the capped buffer and its escaping,
- * UTF-8 helpers, number parsing and the configuration file. */
+ * UTF-8 helpers, number parsing, Warsaw time and the configuration file. */
 #include "tests/helpers/sk_test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
 
 static void
 err_set_formats_and_wrap_prefixes(void **state)
@@ -166,6 +168,125 @@ dates_parse_and_reject_impossible_days(void **state)
 	assert_int_equal(sk_parse_date("24-01-01", 8, &t), SK_EINVAL);
 }
 
+/* Summer time starts and ends at 01:00 UTC on the last Sundays of March
+ * and October: 2025-03-30, 2025-10-26, 2026-03-29, 2026-10-25. */
+static void
+warsaw_time_switches_on_last_sundays(void **state)
+{
+	static const struct {
+		time_t t;
+		int off, hour, min, mday;
+	} cases[] = {
+		{ 1743296400 - 1, 3600, 1, 59, 30 }, /* 01:59:59 CET */
+		{ 1743296400, 7200, 3, 0, 30 },	     /* then 03:00 CEST */
+		{ 1761440400 - 1, 7200, 2, 59, 26 }, /* 02:59:59 CEST */
+		{ 1761440400, 3600, 2, 0, 26 },	     /* then 02:00 CET */
+		{ 1774746000 - 1, 3600, 1, 59, 29 },
+		{ 1774746000, 7200, 3, 0, 29 },
+		{ 1792890000 - 1, 7200, 2, 59, 25 },
+		{ 1792890000, 3600, 2, 0, 25 },
+		/* New year's eve 23:00 UTC is already 2026 in Warsaw. */
+		{ 1767222000, 3600, 0, 0, 1 },
+	};
+	(void)state;
+	for (size_t i = 0; i < SK_ARRAY_SIZE(cases); i++) {
+		struct tm tm;
+		int off = 0;
+		sk_warsaw_tm(cases[i].t, &tm, &off);
+		assert_int_equal(off, cases[i].off);
+		assert_int_equal(tm.tm_hour, cases[i].hour);
+		assert_int_equal(tm.tm_min, cases[i].min);
+		assert_int_equal(tm.tm_mday, cases[i].mday);
+		assert_int_equal(tm.tm_isdst, cases[i].off == 7200);
+	}
+	sk_warsaw_tm(1767222000, &(struct tm){ 0 }, NULL); /* offset optional */
+}
+
+static void
+warsaw_midnights_make_23_and_25_hour_days(void **state)
+{
+	(void)state;
+	/* 2025: 00:00 CET on 30 March is 23:00 UTC the day before; the day
+	 * has 23 hours, and 31 March starts at 22:00 UTC (CEST). */
+	assert_int_equal(sk_warsaw_midnight(2025, 3, 30), 1743289200);
+	assert_int_equal(sk_warsaw_midnight(2025, 3, 31), 1743372000);
+	assert_int_equal(sk_warsaw_midnight(2025, 10, 26), 1761429600);
+	assert_int_equal(sk_warsaw_midnight(2025, 10, 27), 1761519600);
+	assert_int_equal(sk_warsaw_midnight(2025, 10, 27) -
+				 sk_warsaw_midnight(2025, 10, 26),
+			 25 * 3600);
+	assert_int_equal(sk_warsaw_midnight(2026, 3, 29), 1774738800);
+	assert_int_equal(sk_warsaw_midnight(2026, 3, 30), 1774821600);
+	assert_int_equal(sk_warsaw_midnight(2026, 3, 30) -
+				 sk_warsaw_midnight(2026, 3, 29),
+			 23 * 3600);
+	assert_int_equal(sk_warsaw_midnight(2026, 10, 25), 1792879200);
+	assert_int_equal(sk_warsaw_midnight(2026, 10, 26), 1792969200);
+	/* Days outside the month count on: 1 January 2026, 29 February and
+	 * 1 March 2024, 31 December 2024. */
+	assert_int_equal(sk_warsaw_midnight(2025, 12, 32), 1767222000);
+	assert_int_equal(sk_warsaw_midnight(2026, 1, 1), 1767222000);
+	assert_int_equal(sk_warsaw_midnight(2024, 2, 29), 1709161200);
+	assert_int_equal(sk_warsaw_midnight(2024, 2, 30), 1709247600);
+	assert_int_equal(sk_warsaw_midnight(2024, 3, 0), 1709161200);
+	assert_int_equal(sk_warsaw_midnight(2025, 1, 0),
+			 sk_warsaw_midnight(2024, 12, 31));
+	assert_int_equal(sk_warsaw_midnight(2025, 1, -6),
+			 sk_warsaw_midnight(2024, 12, 25));
+}
+
+/* Both functions against the system's tz database, 1997-2037: every
+ * midnight, and every 61 minutes (each hour of the day is hit). */
+static void
+warsaw_time_matches_tzdata(void **state)
+{
+	const char *old = getenv("TZ");
+	char *saved = old ? sk_xstrdup(old) : NULL;
+	int days = 0;
+
+	(void)state;
+	if (access("/usr/share/zoneinfo/Europe/Warsaw", R_OK) != 0) {
+		printf("SKIP: no tzdata for Europe/Warsaw\n");
+		free(saved);
+		skip();
+	}
+	setenv("TZ", "Europe/Warsaw", 1);
+	tzset();
+	for (time_t t = 852076800; t < 2145916800; t += 61 * 60) {
+		struct tm ours, sys;
+		int off;
+		sk_warsaw_tm(t, &ours, &off);
+		localtime_r(&t, &sys);
+		if (ours.tm_hour != sys.tm_hour || ours.tm_mday != sys.tm_mday ||
+		    ours.tm_min != sys.tm_min || ours.tm_mon != sys.tm_mon ||
+		    ours.tm_year != sys.tm_year || off != sys.tm_gmtoff)
+			fail_msg("sk_warsaw_tm differs at %lld", (long long)t);
+	}
+	for (int y = 1997; y < 2038; y++) {
+		for (int d = 1; d <= 366; d++) {
+			struct tm tm = { .tm_year = y - 1900, .tm_mday = d,
+					 .tm_isdst = -1 };
+			time_t sys = mktime(&tm);
+			if (tm.tm_year != y - 1900)
+				break;
+			if (sk_warsaw_midnight(y, 1, d) != sys)
+				fail_msg("sk_warsaw_midnight(%d, 1, %d) is %lld, "
+					 "tzdata says %lld",
+					 y, d,
+					 (long long)sk_warsaw_midnight(y, 1, d),
+					 (long long)sys);
+			days++;
+		}
+	}
+	assert_int_equal(days, 41 * 365 + 10); /* 10 leap years */
+	if (saved)
+		setenv("TZ", saved, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(saved);
+}
+
 static char *
 write_conf(const char *dir, const char *text)
 {
@@ -293,6 +414,9 @@ main(void)
 		cmocka_unit_test(utf8_clip_never_splits_a_character),
 		cmocka_unit_test(numbers_and_sizes_parse_strictly),
 		cmocka_unit_test(dates_parse_and_reject_impossible_days),
+		cmocka_unit_test(warsaw_time_switches_on_last_sundays),
+		cmocka_unit_test(warsaw_midnights_make_23_and_25_hour_days),
+		cmocka_unit_test(warsaw_time_matches_tzdata),
 		cmocka_unit_test(config_reads_sections_and_partners),
 		cmocka_unit_test(config_rejects_unknown_keys_with_line),
 		cmocka_unit_test(secret_files_must_be_private),

@@ -13,22 +13,19 @@
 #include "ingest/sk_ingest.h"
 #include "mailer/sk_mailer.h"
 #include "tests/helpers/dovecot.h"
+#include "tests/helpers/smtp_sink.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define SINK_BIN "/usr/sbin/smtp-sink"
 #define MLMMJ_DIR "/usr/bin"
 #define LIST "praktyki@lista.example"
 #define FROM "skarbnica@lista.example"
@@ -47,141 +44,6 @@ rm_tmp(char **path)
 	}
 	free(*path);
 	*path = NULL;
-}
-
-static int
-free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static bool
-port_open(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-struct sink {
-	pid_t pid;
-	int port;
-	char file[700];
-};
-
-static bool
-sink_start(struct sink *s, const char *dir)
-{
-	char addr[64];
-	const char *argv[10];
-	int n = 0;
-
-	s->port = free_port();
-	mkdir(dir, 0777);
-	chmod(dir, 0777);
-	snprintf(s->file, sizeof(s->file), "%s/dump", dir);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", s->port);
-	argv[n++] = SINK_BIN;
-	if (geteuid() == 0) {
-		argv[n++] = "-u";
-		argv[n++] = "nobody";
-	}
-	argv[n++] = "-D";
-	argv[n++] = s->file;
-	argv[n++] = addr;
-	argv[n++] = "10";
-	argv[n] = NULL;
-	s->pid = fork();
-	if (s->pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(SINK_BIN, (char *const *)argv);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		if (port_open(s->port))
-			return true;
-		usleep(20 * 1000);
-	}
-	return false;
-}
-
-static void
-sink_stop(struct sink *s)
-{
-	if (s->pid > 0) {
-		kill(s->pid, SIGTERM);
-		waitpid(s->pid, NULL, 0);
-		s->pid = 0;
-	}
-}
-
-/* The messages captured so far, without smtp-sink's X-* envelope lines
- * (the Received: it adds stays, as an MTA's would). */
-static int
-sink_messages(const struct sink *s, char **msgs, int max)
-{
-	char *buf = NULL, *p;
-	size_t len;
-	int n = 0;
-
-	if (sk_read_file(s->file, 64 << 20, &buf, &len, NULL))
-		return 0;
-	p = strstr(buf, "X-Client-Addr: ");
-	while (p && n < max) {
-		char *next = strstr(p + 1, "\nX-Client-Addr: ");
-		size_t mlen = next ? (size_t)(next + 1 - p) : strlen(p);
-		char *m = sk_xstrndup(p, mlen), *o = m;
-		/* Drop the envelope lines and the newline the sink adds after
-		 * each message. */
-		for (char *line = m; *line;) {
-			char *e = strchr(line, '\n');
-			size_t l = e ? (size_t)(e + 1 - line) : strlen(line);
-			if (!(o == m && sk_starts_with(line, "X-"))) {
-				memmove(o, line, l);
-				o += l;
-			}
-			line += l;
-		}
-		*o = '\0';
-		if (o > m && o[-1] == '\n' && o - m >= 2 && o[-2] == '\n')
-			o[-1] = '\0';
-		msgs[n++] = m;
-		p = next ? next + 1 : NULL;
-	}
-	free(buf);
-	return n;
-}
-
-static bool
-sink_wait(const struct sink *s, int want)
-{
-	for (int i = 0; i < 500; i++) {
-		char *m[8];
-		int n = sink_messages(s, m, 8);
-		for (int k = 0; k < n; k++)
-			free(m[k]);
-		if (n >= want)
-			return true;
-		usleep(20 * 1000);
-	}
-	return false;
 }
 
 static bool
@@ -211,7 +73,7 @@ pipe_into(const char *cmd, const char *text)
 struct fx {
 	char *tmp;
 	char data[600], list[900];
-	struct sink to_list, from_list;
+	struct sk_sink to_list, from_list;
 	struct sk_dovecot *dv;
 	struct sk_config cfg; /* [imap] of the subscriber's mailbox */
 };
@@ -236,7 +98,7 @@ setup(void **state)
 	int r;
 
 	*state = fx;
-	if (access(SINK_BIN, X_OK) || access(MLMMJ_DIR "/mlmmj-receive", X_OK)) {
+	if (!sk_sink_installed() || access(MLMMJ_DIR "/mlmmj-receive", X_OK)) {
 		printf("SKIP: smtp-sink or mlmmj not installed\n");
 		return 0;
 	}
@@ -247,10 +109,10 @@ setup(void **state)
 	chmod(fx->tmp, 0755);
 	snprintf(fx->data, sizeof(fx->data), "%s/data", fx->tmp);
 	snprintf(path, sizeof(path), "%s/to-list", fx->tmp);
-	if (!sink_start(&fx->to_list, path))
+	if (!sk_sink_start(&fx->to_list, path, NULL, NULL, 10))
 		return -1;
 	snprintf(path, sizeof(path), "%s/from-list", fx->tmp);
-	if (!sink_start(&fx->from_list, path))
+	if (!sk_sink_start(&fx->from_list, path, NULL, NULL, 10))
 		return -1;
 
 	/* The list: mlmmj with a subject tag, List-Id, a footer and one
@@ -291,8 +153,8 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	sink_stop(&fx->to_list);
-	sink_stop(&fx->from_list);
+	sk_sink_stop(&fx->to_list);
+	sk_sink_stop(&fx->from_list);
 	if (fx->dv)
 		sk_config_release(&fx->cfg);
 	sk_dovecot_stop(&fx->dv);
@@ -419,8 +281,8 @@ a_posted_note_comes_back_from_the_list_as_the_same_message(void **state)
 	o.once = true;
 	assert_int_equal(sk_mailer_run_opts(fx->data, &o, &mc, &err), SK_OK);
 	assert_int_equal(mc.sent, 1);
-	assert_true(sink_wait(&fx->to_list, 1));
-	assert_int_equal(sink_messages(&fx->to_list, msgs, 4), 1);
+	assert_true(sk_sink_wait(&fx->to_list, 1, 10000));
+	assert_int_equal(sk_sink_messages(&fx->to_list, msgs, 4), 1);
 
 	/* The MTA hands it to the list (mlmmj drops mail without a
 	 * Return-Path). */
@@ -431,8 +293,8 @@ a_posted_note_comes_back_from_the_list_as_the_same_message(void **state)
 	assert_true(pipe_into(cmd, in));
 
 	/* The list sends its copy to the subscriber; an MDA files it. */
-	assert_true(sink_wait(&fx->from_list, 1));
-	n = sink_messages(&fx->from_list, msgs, 4);
+	assert_true(sk_sink_wait(&fx->from_list, 1, 10000));
+	n = sk_sink_messages(&fx->from_list, msgs, 4);
 	assert_int_equal(n, 1);
 	assert_non_null(strstr(msgs[0], "[Praktyki]"));
 	assert_non_null(strstr(msgs[0], "List-Id: <praktyki.lista.example>"));

@@ -7,25 +7,24 @@
 
 #include "ingest/sk_ingest.h"
 #include "mailer/sk_mailer.h"
+#include "tests/helpers/smtp_sink.h"
 
-#include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define SINK_BIN "/usr/sbin/smtp-sink"
 #define LIST "praktyki@lista.example"
 #define FROM "skarbnica@lista.example"
 #define T0 ((time_t)1717372800) /* Monday 2024-06-03 00:00 UTC */
@@ -45,138 +44,12 @@ rm_tmp(char **path)
 	*path = NULL;
 }
 
-/* ---- smtp-sink ------------------------------------------------------------- */
-
-struct sink {
-	pid_t pid;
-	int port;
-	char dir[600]; /* one file per accepted transaction */
-};
-
-static int
-free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static bool
-port_open(int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-/* Start smtp-sink on s->port (a new one when 0) with extra options (NULL
- * or e.g. "-r", "rcpt"). */
-static bool
-sink_start(struct sink *s, const char *base, const char *opt, const char *arg)
-{
-	char tmpl[700], addr[64];
-	const char *argv[16];
-	int n = 0;
-
-	if (access(SINK_BIN, X_OK) != 0)
-		return false;
-	if (!s->port)
-		s->port = free_port();
-	snprintf(s->dir, sizeof(s->dir), "%s/sink", base);
-	mkdir(s->dir, 0777);
-	chmod(s->dir, 0777); /* smtp-sink runs as nobody under root */
-	/* -D: every complete transaction appended to one file (-d would
-	 * name files per session and lose all but one per session). */
-	snprintf(tmpl, sizeof(tmpl), "%s/dump", s->dir);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", s->port);
-	argv[n++] = SINK_BIN;
-	if (geteuid() == 0) {
-		argv[n++] = "-u";
-		argv[n++] = "nobody";
-	}
-	argv[n++] = "-D";
-	argv[n++] = tmpl;
-	if (opt) {
-		argv[n++] = opt;
-		if (arg)
-			argv[n++] = arg;
-	}
-	argv[n++] = addr;
-	argv[n++] = "10";
-	argv[n] = NULL;
-	s->pid = fork();
-	if (s->pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(SINK_BIN, (char *const *)argv);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		if (port_open(s->port))
-			return true;
-		usleep(20 * 1000);
-	}
-	return false;
-}
-
-static void
-sink_stop(struct sink *s)
-{
-	if (s->pid > 0) {
-		kill(s->pid, SIGTERM);
-		waitpid(s->pid, NULL, 0);
-		s->pid = 0;
-	}
-}
-
-/* Transactions smtp-sink accepted (complete ones only). */
-static char *sink_read(const struct sink *s);
-
-/* Transactions smtp-sink accepted: each starts with X-Client-Addr. */
-static int
-sink_count(const struct sink *s)
-{
-	char *all = sink_read(s);
-	int n = 0;
-	for (const char *p = all; (p = strstr(p, "X-Client-Addr: ")) != NULL;
-	     p++)
-		n++;
-	free(all);
-	return n;
-}
-
-/* The text of the only (or any) transaction file; malloc'ed. */
-static char *
-sink_read(const struct sink *s)
-{
-	char path[700], *buf = NULL;
-	size_t len;
-	snprintf(path, sizeof(path), "%s/dump", s->dir);
-	if (sk_read_file(path, 256 << 20, &buf, &len, NULL))
-		return sk_xstrdup("");
-	return buf;
-}
-
 /* ---- the fixture ------------------------------------------------------------- */
 
 struct fx {
 	char *tmp;
 	char data[600];
-	struct sink sink;
+	struct sk_sink sink;
 	struct sk_mail_settings ms;
 };
 
@@ -235,28 +108,36 @@ static int
 teardown(void **state)
 {
 	struct fx *fx = *state;
-	sink_stop(&fx->sink);
+	sk_sink_stop(&fx->sink);
 	rm_tmp(&fx->tmp);
 	free(fx);
 	return 0;
 }
 
+static bool
+start_sink(struct fx *fx, const char *opt, const char *arg)
+{
+	char dir[700];
+	snprintf(dir, sizeof(dir), "%s/sink", fx->tmp);
+	return sk_sink_start(&fx->sink, dir, opt, arg, 10);
+}
+
 static void
 need_sink(struct fx *fx, const char *opt, const char *arg)
 {
-	if (access(SINK_BIN, X_OK) != 0) {
+	if (!sk_sink_installed()) {
 		printf("SKIP: smtp-sink (postfix) not installed\n");
 		skip();
 	}
-	if (!sink_start(&fx->sink, fx->tmp, opt, arg))
+	if (!start_sink(fx, opt, arg))
 		fail_msg("smtp-sink does not start");
 }
 
 static void
 restart_sink(struct fx *fx, const char *opt, const char *arg)
 {
-	sink_stop(&fx->sink);
-	if (!sink_start(&fx->sink, fx->tmp, opt, arg))
+	sk_sink_stop(&fx->sink);
+	if (!start_sink(fx, opt, arg))
 		fail_msg("smtp-sink does not restart");
 }
 
@@ -649,8 +530,8 @@ sends_a_note_once(void **state)
 	o = opts_for(fx);
 	assert_int_equal(run_mailer(fx, &o, &c), SK_OK);
 	assert_int_equal(c.sent, 1);
-	assert_int_equal(sink_count(&fx->sink), 1);
-	got = sink_read(&fx->sink);
+	assert_int_equal(sk_sink_count(&fx->sink), 1);
+	got = sk_sink_read(&fx->sink);
 	assert_non_null(strstr(got, "X-Mail-Args: <" FROM ">"));
 	assert_non_null(strstr(got, "X-Rcpt-Args: <" LIST ">"));
 	assert_non_null(strstr(got, mid));
@@ -666,7 +547,7 @@ sends_a_note_once(void **state)
 	/* Nothing left: another run sends nothing. */
 	assert_int_equal(run_mailer(fx, &o, &c), SK_OK);
 	assert_int_equal(c.sent, 0);
-	assert_int_equal(sink_count(&fx->sink), 1);
+	assert_int_equal(sk_sink_count(&fx->sink), 1);
 	sk_arena_free(&a);
 }
 
@@ -702,7 +583,7 @@ retries_4xx_with_growing_delays(void **state)
 	r = get_row(fx, a, id);
 	assert_int_equal(r.attempts, 2);
 	assert_int_equal(r.next_attempt_at, T0 + 60 + 120);
-	assert_int_equal(sink_count(&fx->sink), 0);
+	assert_int_equal(sk_sink_count(&fx->sink), 0);
 
 	/* The server recovers. */
 	restart_sink(fx, NULL, NULL);
@@ -713,7 +594,7 @@ retries_4xx_with_growing_delays(void **state)
 	assert_int_equal(r.state, SK_OUTBOX_SENT);
 	assert_int_equal(r.attempts, 3);
 	assert_null(r.last_error);
-	assert_int_equal(sink_count(&fx->sink), 1);
+	assert_int_equal(sk_sink_count(&fx->sink), 1);
 	sk_arena_free(&a);
 }
 
@@ -797,12 +678,12 @@ server_aborting_mid_data_is_retried(void **state)
 	r = get_row(fx, a, id);
 	assert_int_equal(r.state, SK_OUTBOX_QUEUED);
 	assert_int_equal(r.dot_at, 0);
-	assert_int_equal(sink_count(&fx->sink), 0);
+	assert_int_equal(sk_sink_count(&fx->sink), 0);
 	restart_sink(fx, NULL, NULL);
 	fake_now = r.next_attempt_at;
 	assert_int_equal(run_mailer(fx, &o, &c), SK_OK);
 	assert_int_equal(c.sent, 1);
-	assert_int_equal(sink_count(&fx->sink), 1);
+	assert_int_equal(sk_sink_count(&fx->sink), 1);
 	sk_arena_free(&a);
 }
 
@@ -824,7 +705,7 @@ server_hanging_up_at_data_is_retried(void **state)
 	r = get_row(fx, a, id);
 	assert_int_equal(r.state, SK_OUTBOX_QUEUED);
 	assert_int_equal(r.dot_at, 0);
-	assert_int_equal(sink_count(&fx->sink), 0);
+	assert_int_equal(sk_sink_count(&fx->sink), 0);
 	sk_arena_free(&a);
 }
 
@@ -844,7 +725,7 @@ server_dying_after_the_dot_is_uncertain_never_resent(void **state)
 	o = opts_for(fx);
 	assert_int_equal(run_mailer(fx, &o, &c), SK_OK);
 	assert_int_equal(c.uncertain, 1);
-	assert_int_equal(sink_count(&fx->sink), 1);
+	assert_int_equal(sk_sink_count(&fx->sink), 1);
 	r = get_row(fx, a, id);
 	assert_int_equal(r.state, SK_OUTBOX_FAILED);
 	assert_true(r.uncertain);
@@ -853,7 +734,7 @@ server_dying_after_the_dot_is_uncertain_never_resent(void **state)
 	fake_now += 7 * 86400;
 	assert_int_equal(run_mailer(fx, &o, &c), SK_OK);
 	assert_int_equal(c.sent, 0);
-	assert_int_equal(sink_count(&fx->sink), 1);
+	assert_int_equal(sk_sink_count(&fx->sink), 1);
 	sk_arena_free(&a);
 }
 
@@ -906,12 +787,12 @@ killed_after_claim_sends_once_on_restart(void **state)
 	assert_int_equal(run_and_die(fx, SK_MAILER_CLAIMED), 9);
 	r = get_row(fx, a, id);
 	assert_int_equal(r.state, SK_OUTBOX_SENDING);
-	assert_int_equal(sink_count(&fx->sink), 0);
+	assert_int_equal(sk_sink_count(&fx->sink), 0);
 	o = opts_for(fx);
 	assert_int_equal(run_mailer(fx, &o, &c), SK_OK);
 	assert_int_equal(c.recovered, 1);
 	assert_int_equal(c.sent, 1);
-	assert_int_equal(sink_count(&fx->sink), 1);
+	assert_int_equal(sk_sink_count(&fx->sink), 1);
 	r = get_row(fx, a, id);
 	assert_int_equal(r.state, SK_OUTBOX_SENT);
 	sk_arena_free(&a);
@@ -932,7 +813,7 @@ killed_before_the_dot_is_uncertain_and_not_sent(void **state)
 	id = post_note(fx, "Kill 2", NULL, T0, NULL);
 	assert_int_equal(run_and_die(fx, SK_MAILER_PREDOT), 9);
 	/* The dot never left: the server discarded the transaction. */
-	assert_int_equal(sink_count(&fx->sink), 0);
+	assert_int_equal(sk_sink_count(&fx->sink), 0);
 	o = opts_for(fx);
 	assert_int_equal(run_mailer(fx, &o, &c), SK_OK);
 	assert_int_equal(c.sent, 0);
@@ -948,7 +829,7 @@ killed_before_the_dot_is_uncertain_and_not_sent(void **state)
 	sk_index_close(&ix);
 	assert_int_equal(run_mailer(fx, &o, &c), SK_OK);
 	assert_int_equal(c.sent, 1);
-	assert_int_equal(sink_count(&fx->sink), 1);
+	assert_int_equal(sk_sink_count(&fx->sink), 1);
 	sk_arena_free(&a);
 }
 
@@ -968,12 +849,12 @@ killed_after_the_reply_never_sends_twice(void **state)
 	fake_now = T0 + 1;
 	assert_int_equal(run_and_die(fx, SK_MAILER_REPLIED), 9);
 	/* The server has the first; the store could not record it. */
-	assert_int_equal(sink_count(&fx->sink), 1);
+	assert_int_equal(sk_sink_count(&fx->sink), 1);
 	o = opts_for(fx);
 	assert_int_equal(run_mailer(fx, &o, &c), SK_OK);
 	assert_int_equal(c.uncertain, 1);
 	assert_int_equal(c.sent, 1); /* the second one, untouched */
-	assert_int_equal(sink_count(&fx->sink), 2);
+	assert_int_equal(sk_sink_count(&fx->sink), 2);
 	r = get_row(fx, a, id);
 	assert_int_equal(r.state, SK_OUTBOX_FAILED);
 	assert_true(r.uncertain);
@@ -981,7 +862,7 @@ killed_after_the_reply_never_sends_twice(void **state)
 	assert_int_equal(r.state, SK_OUTBOX_SENT);
 	fake_now += 86400;
 	assert_int_equal(run_mailer(fx, &o, &c), SK_OK);
-	assert_int_equal(sink_count(&fx->sink), 2);
+	assert_int_equal(sk_sink_count(&fx->sink), 2);
 	sk_arena_free(&a);
 }
 
@@ -1015,7 +896,7 @@ unreachable_server_leaves_rows_queued_with_the_reason(void **state)
 	int64_t id;
 
 	id = post_note(fx, "Nikt nie słucha", NULL, T0, NULL);
-	o.smtp.port = (uint16_t)free_port();
+	o.smtp.port = (uint16_t)sk_test_free_port();
 	assert_int_equal(sk_mailer_run_opts(fx->data, &o, NULL, &err),
 			 SK_EAGAIN);
 	r = get_row(fx, a, id);
@@ -1028,20 +909,86 @@ unreachable_server_leaves_rows_queued_with_the_reason(void **state)
 /* ---- digests ------------------------------------------------------------------------ */
 
 static void
+expect_window(enum sk_period p, time_t now, time_t from, time_t to,
+	      const char *key)
+{
+	time_t f, t;
+	char k[11];
+	sk_digest_window(p, now, &f, &t);
+	sk_digest_period_key(p, now, k);
+	if (f != from || t != to || strcmp(k, key))
+		fail_msg("%s at %lld: [%lld, %lld) %s, want [%lld, %lld) %s",
+			 sk_period_name(p), (long long)now, (long long)f,
+			 (long long)t, k, (long long)from, (long long)to, key);
+}
+
+/* Periods are Warsaw calendar days and weeks (the UTC values were
+ * checked against tzdata with Python's zoneinfo). */
+static void
 computes_digest_windows(void **state)
 {
-	time_t from, to;
+	const time_t h = 3600;
 	(void)state;
-	/* Wednesday 2024-06-05 10:00 UTC. */
-	sk_digest_window(SK_PERIOD_DAILY, T0 + 2 * 86400 + 36000, &from, &to);
-	assert_int_equal(from, T0 + 86400);
-	assert_int_equal(to, T0 + 2 * 86400);
-	sk_digest_window(SK_PERIOD_WEEKLY, T0 + 2 * 86400 + 36000, &from, &to);
-	assert_int_equal(to, T0);
-	assert_int_equal(from, T0 - 7 * 86400);
+	/* Wednesday 2024-06-05 10:00 UTC: Tuesday, 00:00 CEST = 22:00 UTC. */
+	expect_window(SK_PERIOD_DAILY, T0 + 2 * 86400 + 36000, 1717452000,
+		      1717538400, "2024-06-04");
+	expect_window(SK_PERIOD_WEEKLY, T0 + 2 * 86400 + 36000, 1716760800,
+		      1717365600, "2024-05-27");
 	/* On Monday itself: the week that just ended. */
-	sk_digest_window(SK_PERIOD_WEEKLY, T0, &from, &to);
-	assert_int_equal(to, T0);
+	expect_window(SK_PERIOD_WEEKLY, T0, 1716760800, 1717365600,
+		      "2024-05-27");
+	/* Sunday 23:30 UTC is Monday 01:30 in Warsaw: that week is over. */
+	expect_window(SK_PERIOD_WEEKLY, 1717371000, 1716760800, 1717365600,
+		      "2024-05-27");
+	/* The first and the last second of a Warsaw day. */
+	expect_window(SK_PERIOD_DAILY, 1717538400, 1717452000, 1717538400,
+		      "2024-06-04");
+	expect_window(SK_PERIOD_DAILY, 1717538400 - 1, 1717365600, 1717452000,
+		      "2024-06-03");
+	/* New year's eve 23:30 UTC is already 2026 in Warsaw. */
+	expect_window(SK_PERIOD_DAILY, 1767223800, 1767135600, 1767222000,
+		      "2025-12-31");
+	/* Summer time starts: 30 March 2025 and 29 March 2026 have 23
+	 * hours; ends: 26 October 2025 and 25 October 2026 have 25. */
+	expect_window(SK_PERIOD_DAILY, 1743415200, 1743289200, 1743372000,
+		      "2025-03-30");
+	expect_window(SK_PERIOD_DAILY, 1761559200, 1761429600, 1761519600,
+		      "2025-10-26");
+	expect_window(SK_PERIOD_DAILY, 1774864800, 1774738800, 1774821600,
+		      "2026-03-29");
+	expect_window(SK_PERIOD_DAILY, 1793008800, 1792879200, 1792969200,
+		      "2026-10-25");
+	/* Weeks over a switch: 7 days less or more an hour. */
+	expect_window(SK_PERIOD_WEEKLY, 1743595200, 1742770800, 1743372000,
+		      "2025-03-24");
+	expect_window(SK_PERIOD_WEEKLY, 1793188800, 1792360800, 1792969200,
+		      "2026-10-19");
+	assert_int_equal(1743372000 - 1742770800, 7 * 86400 - h);
+	assert_int_equal(1792969200 - 1792360800, 7 * 86400 + h);
+	/* Every hour of 2025-2026: the window ends at the last Warsaw
+	 * midnight (or Monday midnight), the key is its start's date, and a
+	 * day is 23, 24 or 25 hours. */
+	for (time_t t = 1735686000; t < 1798758000; t += h) {
+		time_t f, to;
+		struct tm now_tm, from_tm;
+		char k[11], want[11];
+		sk_digest_window(SK_PERIOD_DAILY, t, &f, &to);
+		sk_warsaw_tm(t, &now_tm, NULL);
+		sk_warsaw_tm(f, &from_tm, NULL);
+		assert_true(to <= t && t - to < 25 * h);
+		assert_true(to - f == 23 * h || to - f == 24 * h ||
+			    to - f == 25 * h);
+		assert_int_equal(from_tm.tm_hour, 0);
+		assert_int_equal(from_tm.tm_min, 0);
+		sk_digest_period_key(SK_PERIOD_DAILY, t, k);
+		strftime(want, sizeof(want), "%Y-%m-%d", &from_tm);
+		assert_string_equal(k, want);
+		sk_digest_window(SK_PERIOD_WEEKLY, t, &f, &to);
+		sk_warsaw_tm(f, &from_tm, NULL);
+		assert_int_equal(from_tm.tm_wday, 1);
+		assert_int_equal(from_tm.tm_hour, 0);
+		assert_true(to <= t && t - to < 7 * 24 * h + h);
+	}
 }
 
 static const char *
@@ -1157,6 +1104,366 @@ queues_one_digest_per_user_and_period(void **state)
 	sk_arena_free(&a);
 }
 
+/* The raw message with quoted-printable undone (soft breaks joined,
+ * =XX decoded), to look for text in the parts; malloc'ed. */
+static char *
+unqp(const char *raw)
+{
+	char *out = sk_xmalloc(strlen(raw) + 1), *o = out;
+	for (const char *p = raw; *p; p++) {
+		if (p[0] == '=' && p[1] == '\r' && p[2] == '\n') {
+			p += 2;
+		} else if (p[0] == '=' && sk_hex_digit(p[1]) >= 0 &&
+			   sk_hex_digit(p[2]) >= 0) {
+			*o++ = (char)(sk_hex_digit(p[1]) * 16 + sk_hex_digit(p[2]));
+			p += 2;
+		} else {
+			*o++ = *p;
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+/* Run SQL with one integer parameter on the store. */
+static void
+store_sql(struct fx *fx, const char *sql, int64_t arg)
+{
+	char path[700];
+	sqlite3 *db;
+	sqlite3_stmt *st;
+	snprintf(path, sizeof(path), "%s/skarbnica.db", fx->data);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &st, NULL), SQLITE_OK);
+	sqlite3_bind_int64(st, 1, arg);
+	assert_int_equal(sqlite3_step(st), SQLITE_DONE);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+}
+
+static int64_t
+new_practice(struct sk_index *ix, const char *title, const char *topic,
+	     enum sk_practice_status status)
+{
+	const char *topics[2] = { topic, "woda-scieki" };
+	struct sk_practice p = {
+		.title = title,
+		.partner_slug = "chelmno",
+		.topics = topics,
+		.n_topics = 2,
+		.problem = "Drogie przetargi.",
+		.contact_name = "Piotr Tajny",
+		.contact_email = "piotr.tajny@chelmno.pl",
+		.status = status,
+	};
+	struct sk_err err = { 0 };
+	int64_t id = 0;
+	if (sk_index_practice_create(ix, &p, "anna@stolno.pl", &id, NULL, &err))
+		fail_msg("practice: %s", err.msg);
+	return id;
+}
+
+static void
+set_practice_status(struct sk_index *ix, int64_t id,
+		    enum sk_practice_status status)
+{
+	struct sk_arena *a = sk_arena_new(0);
+	struct sk_viewer v = { .logged_in = true, .coordinator = true };
+	struct sk_practice p;
+	struct sk_err err = { 0 };
+	assert_int_equal(sk_index_practice_get(ix, a, &v, id, &p, &err), SK_OK);
+	p.status = status;
+	p.attachment_ids = NULL;
+	p.n_attachment_ids = 0;
+	if (sk_index_practice_update(ix, &p, "anna@stolno.pl", NULL, &err))
+		fail_msg("practice update: %s", err.msg);
+	sk_arena_free(&a);
+}
+
+/* A record is in the digest of the period in which it was published
+ * (became validated), if it is still validated; a digest with records
+ * and no threads is sent; contact data never goes into mail. */
+static void
+digests_list_practices_published_in_the_period(void **state)
+{
+	struct fx *fx = *state;
+	struct sk_arena *a = sk_arena_new(0);
+	char slug[] = "chelmno", name[] = "Gmina Chełmno", kind[] = "gmina",
+	     domains[] = "chelmno.pl";
+	struct sk_partner_conf chelmno = { .slug = slug,
+					   .name = name,
+					   .kind = kind,
+					   .domains = domains };
+	/* Run on Monday 2024-06-03 03:00 Warsaw: the day is Sunday,
+	 * [1717279200, 1717365600). */
+	const time_t from = 1717279200, to = 1717365600, now = T0 + 3600;
+	struct sk_digest_counts n;
+	struct sk_outbox_row *rows, r;
+	struct sk_index *ix;
+	struct sk_err err = { 0 };
+	int64_t p1, p2, p3, p4, p5, p6;
+	size_t k;
+	char *text, url[128];
+
+	ix = open_ix(fx);
+	assert_int_equal(sk_index_sync_partners(ix, &chelmno, 1, &err), SK_OK);
+	p1 = new_practice(ix, "Wspólny zakup energii", "zamowienia",
+			  SK_PRACTICE_VALIDATED);
+	p2 = new_practice(ix, "Szkic: wspólne przetargi", "zamowienia",
+			  SK_PRACTICE_DRAFT);
+	p3 = new_practice(ix, "Grupa zakupowa paliw", "zamowienia",
+			  SK_PRACTICE_DRAFT);
+	set_practice_status(ix, p3, SK_PRACTICE_VALIDATED);
+	p4 = new_practice(ix, "Zarchiwizowana praktyka", "zamowienia",
+			  SK_PRACTICE_VALIDATED);
+	set_practice_status(ix, p4, SK_PRACTICE_ARCHIVED);
+	p5 = new_practice(ix, "Praktyka z soboty", "zamowienia",
+			  SK_PRACTICE_VALIDATED);
+	p6 = new_practice(ix, "Praktyka o szkołach", "edukacja",
+			  SK_PRACTICE_VALIDATED);
+	/* Jan follows procurement, Ewa only the schools' topic. */
+	assert_int_equal(sk_index_subscribe(ix, "jan@chelmno.pl", "zamowienia",
+					    SK_PERIOD_DAILY, T0, &err),
+			 SK_OK);
+	assert_int_equal(sk_index_subscribe(ix, "ewa@lisewo.pl", "edukacja",
+					    SK_PERIOD_DAILY, T0, &err),
+			 SK_OK);
+	sk_index_close(&ix);
+	/* The changes happened on that Sunday: p3's validation in its last
+	 * second, p5's on Saturday, p6 an hour into Monday. */
+	store_sql(fx,
+		  "UPDATE audit SET at = ?1 + 43200 WHERE object LIKE "
+		  "'practice:%'",
+		  from);
+	store_sql(fx,
+		  "UPDATE audit SET at = ?1 - 1 WHERE action = "
+		  "'practice.update' AND new_json LIKE '%Grupa zakupowa%'",
+		  to);
+	store_sql(fx, "UPDATE audit SET at = ?1 - 1 WHERE detail = "
+		      "'Praktyka z soboty'",
+		  from);
+	store_sql(fx, "UPDATE audit SET at = ?1 + 3600 WHERE detail = "
+		      "'Praktyka o szkołach'",
+		  to);
+
+	ix = open_ix(fx);
+	{
+		struct sk_digest_practice *pr;
+		assert_int_equal(sk_index_digest_practices(
+					 ix, a, 2, SK_PERIOD_DAILY, from, to,
+					 &pr, &k, &err),
+				 SK_OK);
+		assert_int_equal(k, 2);
+		assert_int_equal(pr[0].id, p3); /* newest first */
+		assert_int_equal(pr[0].validated_at, to - 1);
+		assert_int_equal(pr[1].id, p1);
+		assert_string_equal(pr[1].title, "Wspólny zakup energii");
+		assert_string_equal(pr[1].partner_name, "Gmina Chełmno");
+		assert_string_equal(pr[1].topics,
+				    "Zamówienia publiczne, Wodociągi i "
+				    "kanalizacja");
+		/* Weekly subscribers of the topic: none. */
+		assert_int_equal(sk_index_digest_practices(
+					 ix, a, 2, SK_PERIOD_WEEKLY, from, to,
+					 &pr, &k, &err),
+				 SK_OK);
+		assert_int_equal(k, 0);
+	}
+	assert_int_equal(sk_digest_run(ix, &fx->ms, SK_PERIOD_DAILY, now, &n,
+				       &err),
+			 SK_OK);
+	assert_int_equal(n.users, 2);
+	assert_int_equal(n.queued, 1);
+	assert_int_equal(n.empty, 1); /* Ewa's record came on Monday */
+	assert_int_equal(sk_index_outbox_list(ix, a, SK_OUTBOX_QUEUED, 10,
+					      &rows, &k, &err),
+			 SK_OK);
+	assert_int_equal(k, 1);
+	assert_string_equal(rows[0].recipients, "jan@chelmno.pl");
+	assert_string_equal(rows[0].dedup_key, "digest:2:daily:2024-06-02");
+	assert_int_equal(sk_index_outbox_get(ix, a, rows[0].id, &r, &err),
+			 SK_OK);
+	text = unqp(r.raw);
+	assert_non_null(strstr(text, "Content-Type: text/html"));
+	assert_non_null(strstr(text, "W obserwowanych przez Ciebie tematach: "
+				     "2 nowe dobre praktyki (2 czerwca 2024)"));
+	assert_non_null(strstr(text, "Nowe dobre praktyki"));
+	assert_non_null(strstr(text, "  * Grupa zakupowa paliw (Gmina "
+				     "Chełmno; tematy: Zamówienia publiczne, "
+				     "Wodociągi i kanalizacja)"));
+	/* Both parts link each listed record. */
+	for (int64_t id = 1; id <= p6; id++) {
+		const char *p = text;
+		int count = 0;
+		snprintf(url, sizeof(url),
+			 "https://skarbnica.example/praktyka/%lld\r\n",
+			 (long long)id);
+		url[strlen(url) - 2] = '\0';
+		while ((p = strstr(p, url)) != NULL) {
+			p += strlen(url);
+			if (!isdigit((unsigned char)*p))
+				count++;
+		}
+		if (id == p1 || id == p3)
+			assert_int_equal(count, 2);
+		else
+			assert_int_equal(count, 0);
+	}
+	(void)p2;
+	(void)p4;
+	(void)p5;
+	assert_null(strstr(text, "Tajny"));
+	assert_null(strstr(text, "piotr.tajny"));
+	assert_null(strstr(text, "/watek/"));
+	free(text);
+
+	/* Monday's digest: only Ewa's record; Jan's are not repeated. */
+	assert_int_equal(sk_digest_run(ix, &fx->ms, SK_PERIOD_DAILY,
+				       now + 86400, &n, &err),
+			 SK_OK);
+	assert_int_equal(n.queued, 1);
+	assert_int_equal(n.empty, 1);
+	assert_int_equal(sk_index_outbox_list(ix, a, SK_OUTBOX_QUEUED, 10,
+					      &rows, &k, &err),
+			 SK_OK);
+	assert_int_equal(k, 2);
+	for (size_t i = 0; i < k; i++)
+		if (!strcmp(rows[i].recipients, "ewa@lisewo.pl"))
+			assert_string_equal(rows[i].dedup_key,
+					    "digest:3:daily:2024-06-03");
+	sk_index_close(&ix);
+	sk_arena_free(&a);
+}
+
+/* On the day summer time ends (25 hours) a daily digest takes mail from
+ * 00:00 CEST (22:00 UTC the day before) to 24:00 CET (23:00 UTC). */
+static void
+daily_digest_covers_a_25_hour_warsaw_day(void **state)
+{
+	struct fx *fx = *state;
+	struct sk_arena *a = sk_arena_new(0);
+	struct sk_digest_counts n;
+	struct sk_outbox_row *rows, r;
+	struct sk_index *ix;
+	size_t k;
+	char *text;
+
+	/* 2025-10-26 00:30 CEST, 23:30 CET, and 2025-10-27 00:30 CET. */
+	post_note(fx, "Tuż po północy", "zamowienia", 1761431400, NULL);
+	post_note(fx, "Przed północą", "zamowienia", 1761517800, NULL);
+	post_note(fx, "Już poniedziałek", "zamowienia", 1761521400, NULL);
+	ix = open_ix(fx);
+	assert_int_equal(sk_index_subscribe(ix, "jan@chelmno.pl", "zamowienia",
+					    SK_PERIOD_DAILY, T0, NULL),
+			 SK_OK);
+	/* Run at 2025-10-27 10:00 UTC. */
+	assert_int_equal(sk_digest_run(ix, &fx->ms, SK_PERIOD_DAILY,
+				       1761559200, &n, NULL),
+			 SK_OK);
+	assert_int_equal(n.queued, 1);
+	assert_int_equal(sk_index_outbox_list(ix, a, SK_OUTBOX_QUEUED, 10,
+					      &rows, &k, NULL),
+			 SK_OK);
+	for (size_t i = 0; i < k; i++)
+		if (rows[i].kind == SK_OUTBOX_DIGEST)
+			assert_int_equal(sk_index_outbox_get(ix, a, rows[i].id,
+							     &r, NULL),
+					 SK_OK);
+	assert_string_equal(r.dedup_key, "digest:2:daily:2025-10-26");
+	text = unqp(r.raw);
+	assert_non_null(strstr(text, "2 wątki (26 października 2025)"));
+	assert_non_null(strstr(text, "Tuż po północy"));
+	assert_non_null(strstr(text, "Przed północą"));
+	assert_null(strstr(text, "Już poniedziałek"));
+	free(text);
+	sk_index_close(&ix);
+	sk_arena_free(&a);
+}
+
+/* `serve` queues the digests of the Warsaw day that ended, once: its
+ * schedule and the dedup key use the same period (sk_digest_period_key).
+ * Runs the binary ($SKARBNICA_BIN) on real time. */
+static void
+serve_queues_the_last_warsaw_day(void **state)
+{
+	struct fx *fx = *state;
+	time_t from, to, now = time(NULL);
+	char conf[700], listen[64], key[2][11], want[2][64];
+	const char *bin = sk_test_bin();
+	struct sk_index *ix;
+	FILE *f;
+	pid_t pid;
+	bool got = false;
+
+	if (access(bin, X_OK) != 0) {
+		printf("SKIP: no binary %s (set SKARBNICA_BIN)\n", bin);
+		skip();
+	}
+	/* A note in yesterday's Warsaw day, a daily subscriber. */
+	sk_digest_window(SK_PERIOD_DAILY, now, &from, &to);
+	sk_digest_period_key(SK_PERIOD_DAILY, now, key[0]);
+	post_note(fx, "Wczorajszy przetarg", "zamowienia", from + 60, NULL);
+	ix = open_ix(fx);
+	assert_int_equal(sk_index_subscribe(ix, "jan@chelmno.pl", "zamowienia",
+					    SK_PERIOD_DAILY, now, NULL),
+			 SK_OK);
+	sk_index_close(&ix);
+	snprintf(conf, sizeof(conf), "%s/skarbnica.conf", fx->data);
+	snprintf(listen, sizeof(listen), "127.0.0.1:%d", sk_test_free_port());
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f,
+		"[web]\nbase_url = https://skarbnica.example\nlisten = %s\n"
+		"[search]\nbackend = fts5\n[list]\naddress = " LIST "\n"
+		"[smtp]\nfrom = " FROM "\n",
+		listen);
+	assert_int_equal(fclose(f), 0);
+
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		int fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(bin, "skarbnica", "-d", fx->data, "serve", (char *)NULL);
+		_exit(127);
+	}
+	/* It runs at start; allow for a test that straddles midnight. */
+	for (int i = 0; i < 500 && !got; i++) {
+		sk_digest_period_key(SK_PERIOD_DAILY, time(NULL), key[1]);
+		for (int k = 0; k < 2; k++)
+			snprintf(want[k], sizeof(want[k]), "digest:2:daily:%s",
+				 key[k]);
+		if (sk_index_open(fx->data, SK_INDEX_NO_XAPIAN, &ix, NULL) ==
+		    SK_OK) {
+			got = sk_index_outbox_has(ix, want[0]) ||
+			      sk_index_outbox_has(ix, want[1]);
+			sk_index_close(&ix);
+		}
+		if (!got)
+			usleep(20 * 1000);
+	}
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	if (!got)
+		fail_msg("serve queued no digest with key %s", want[0]);
+	{
+		struct sk_arena *a = sk_arena_new(0);
+		struct sk_outbox_row *rows;
+		size_t k, digests = 0;
+		ix = open_ix(fx);
+		assert_int_equal(sk_index_outbox_list(ix, a, SK_OUTBOX_QUEUED,
+						      10, &rows, &k, NULL),
+				 SK_OK);
+		for (size_t i = 0; i < k; i++)
+			digests += rows[i].kind == SK_OUTBOX_DIGEST;
+		assert_int_equal(digests, 1);
+		sk_index_close(&ix);
+		sk_arena_free(&a);
+	}
+}
+
 static void
 sends_digests_through_the_outbox(void **state)
 {
@@ -1182,8 +1489,8 @@ sends_digests_through_the_outbox(void **state)
 	fake_now = T0 + 60;
 	assert_int_equal(run_mailer(fx, &o, &c), SK_OK);
 	assert_int_equal(c.sent, 2); /* the note and the digest */
-	assert_int_equal(sink_count(&fx->sink), 2);
-	got = sink_read(&fx->sink);
+	assert_int_equal(sk_sink_count(&fx->sink), 2);
+	got = sk_sink_read(&fx->sink);
 	assert_non_null(got);
 	free(got);
 }
@@ -1233,7 +1540,7 @@ measures_outbox_throughput(void **state)
 	assert_int_equal(run_mailer(fx, &o, &c), SK_OK);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	assert_int_equal(c.sent, N);
-	assert_int_equal(sink_count(&fx->sink), N);
+	assert_int_equal(sk_sink_count(&fx->sink), N);
 	secs = (double)(t1.tv_sec - t0.tv_sec) +
 	       (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 	printf("# outbox to smtp-sink (claim, dot mark with fsync, sent: 3 "
@@ -1265,6 +1572,9 @@ main(void)
 		T(unreachable_server_leaves_rows_queued_with_the_reason),
 		cmocka_unit_test(computes_digest_windows),
 		T(queues_one_digest_per_user_and_period),
+		T(digests_list_practices_published_in_the_period),
+		T(daily_digest_covers_a_25_hour_warsaw_day),
+		T(serve_queues_the_last_warsaw_day),
 		T(sends_digests_through_the_outbox),
 		T(measures_outbox_throughput),
 	};

@@ -8,26 +8,23 @@
 
 #include "mailer/sk_mailer.h"
 #include "tests/helpers/dovecot.h"
+#include "tests/helpers/smtp_sink.h"
 
-#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <grp.h>
-#include <netinet/in.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
-#define SINK_BIN "/usr/sbin/smtp-sink"
 #define DOVECOT_BIN "/usr/sbin/dovecot"
 
 /* sk_test_rmdir() refuses paths as short as sk_test_tmpdir() makes them
@@ -43,139 +40,6 @@ rm_tmp(char **path)
 	}
 	free(*path);
 	*path = NULL;
-}
-
-/* ---- smtp-sink ------------------------------------------------------------- */
-
-struct sink {
-	pid_t pid;
-	int port;
-	char dir[600];
-};
-
-static int
-free_port(void)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0)
-		port = ntohs(a.sin_port);
-	if (fd >= 0)
-		close(fd);
-	return port;
-}
-
-static bool
-port_open(const char *ip, int port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET,
-				 .sin_port = htons((uint16_t)port) };
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	bool ok;
-	inet_pton(AF_INET, ip, &a.sin_addr);
-	ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return ok;
-}
-
-static bool
-sink_start(struct sink *s, const char *base, const char *opt, const char *arg)
-{
-	char tmpl[700], addr[64];
-	const char *argv[16];
-	int n = 0;
-
-	if (!s->port)
-		s->port = free_port();
-	snprintf(s->dir, sizeof(s->dir), "%s/sink", base);
-	mkdir(s->dir, 0777);
-	chmod(s->dir, 0777); /* smtp-sink runs as nobody under root */
-	/* -D: every complete transaction appended to one file (-d would
-	 * name files per session and lose all but one per session). */
-	snprintf(tmpl, sizeof(tmpl), "%s/dump", s->dir);
-	snprintf(addr, sizeof(addr), "127.0.0.1:%d", s->port);
-	argv[n++] = SINK_BIN;
-	if (geteuid() == 0) {
-		argv[n++] = "-u";
-		argv[n++] = "nobody";
-	}
-	argv[n++] = "-D";
-	argv[n++] = tmpl;
-	if (opt) {
-		argv[n++] = opt;
-		if (arg)
-			argv[n++] = arg;
-	}
-	argv[n++] = addr;
-	argv[n++] = "50";
-	argv[n] = NULL;
-	s->pid = fork();
-	if (s->pid == 0) {
-		int fd = open("/dev/null", O_WRONLY);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(SINK_BIN, (char *const *)argv);
-		_exit(127);
-	}
-	for (int i = 0; i < 200; i++) {
-		if (port_open("127.0.0.1", s->port))
-			return true;
-		usleep(20 * 1000);
-	}
-	return false;
-}
-
-static void
-sink_stop(struct sink *s)
-{
-	if (s->pid > 0) {
-		kill(s->pid, SIGTERM);
-		waitpid(s->pid, NULL, 0);
-		s->pid = 0;
-	}
-}
-
-static char *sink_all(const struct sink *s);
-
-/* Transactions smtp-sink accepted: each starts with X-Client-Addr. */
-static int
-sink_count(const struct sink *s)
-{
-	char *all = sink_all(s);
-	int n = 0;
-	for (const char *p = all; (p = strstr(p, "X-Client-Addr: ")) != NULL;
-	     p++)
-		n++;
-	free(all);
-	return n;
-}
-
-/* All captured transactions, concatenated in name order; malloc'ed. */
-static char *
-sink_all(const struct sink *s)
-{
-	char path[700], *buf = NULL;
-	size_t len;
-	snprintf(path, sizeof(path), "%s/dump", s->dir);
-	if (sk_read_file(path, 256 << 20, &buf, &len, NULL))
-		return sk_xstrdup("");
-	return buf;
-}
-
-/* Wait (up to 5 s) until the sink holds n transactions. */
-static bool
-sink_wait(const struct sink *s, int n)
-{
-	for (int i = 0; i < 250; i++) {
-		if (sink_count(s) >= n)
-			return true;
-		usleep(20 * 1000);
-	}
-	return false;
 }
 
 /* ---- dovecot submission -------------------------------------------------------- */
@@ -279,9 +143,9 @@ sub_start(struct sub **out, int relay_port)
 	snprintf(gname, sizeof(gname), "%s", gr->gr_name);
 	if (!sk_test_pki_make(s->dir, &s->pki))
 		goto fail;
-	s->port = free_port();
+	s->port = sk_test_free_port();
 	do
-		s->sport = free_port();
+		s->sport = sk_test_free_port();
 	while (s->sport == s->port);
 	snprintf(s->log, sizeof(s->log), "%s/dovecot.log", s->dir);
 	snprintf(conf, sizeof(conf), "%s/dovecot.conf", s->dir);
@@ -371,9 +235,9 @@ sub_start(struct sub **out, int relay_port)
 				s->dir);
 			goto fail;
 		}
-		if (port_open("127.0.0.1", s->port) &&
-		    port_open("127.0.0.1", s->sport) &&
-		    port_open("127.0.0.3", s->port))
+		if (sk_test_port_open("127.0.0.1", s->port) &&
+		    sk_test_port_open("127.0.0.1", s->sport) &&
+		    sk_test_port_open("127.0.0.3", s->port))
 			break;
 		usleep(20 * 1000);
 	}
@@ -409,7 +273,7 @@ log_since(const char *path, size_t from)
 
 struct fx {
 	char *tmp;
-	struct sink sink;
+	struct sk_sink sink;
 	struct sub *sub;
 };
 
@@ -428,7 +292,7 @@ teardown(void **state)
 {
 	struct fx *fx = *state;
 	sub_stop(&fx->sub);
-	sink_stop(&fx->sink);
+	sk_sink_stop(&fx->sink);
 	rm_tmp(&fx->tmp);
 	free(fx);
 	return 0;
@@ -437,12 +301,15 @@ teardown(void **state)
 static void
 need_sink(struct fx *fx, const char *opt, const char *arg)
 {
-	if (access(SINK_BIN, X_OK) != 0) {
+	char dir[700];
+
+	if (!sk_sink_installed()) {
 		printf("SKIP: smtp-sink (postfix) not installed\n");
 		skip();
 	}
-	sink_stop(&fx->sink);
-	if (!sink_start(&fx->sink, fx->tmp, opt, arg))
+	sk_sink_stop(&fx->sink);
+	snprintf(dir, sizeof(dir), "%s/sink", fx->tmp);
+	if (!sk_sink_start(&fx->sink, dir, opt, arg, 50))
 		fail_msg("smtp-sink does not start");
 }
 
@@ -541,8 +408,8 @@ sends_transactions_smtp_sink_records(void **state)
 			 SK_OK);
 	sk_smtp_close(&c);
 	assert_null(c);
-	assert_true(sink_wait(&fx->sink, 2));
-	all = sink_all(&fx->sink);
+	assert_true(sk_sink_wait(&fx->sink, 2, 5000));
+	all = sk_sink_read(&fx->sink);
 	got = no_cr(all);
 	assert_non_null(strstr(got, "X-Helo-Args: "));
 	assert_non_null(strstr(got, "X-Mail-Args: <skarbnica@lista.example>"));
@@ -649,7 +516,7 @@ maps_server_replies(void **state)
 	assert_int_equal(send_to_sink(fx, "-q", "data", &res, &usable, &err),
 			 SK_EAGAIN);
 	assert_false(res.after_dot);
-	assert_int_equal(sink_count(&fx->sink), 0);
+	assert_int_equal(sk_sink_count(&fx->sink), 0);
 	/* 4xx to the dot: refused, not accepted (smtp-sink still writes
 	 * its capture file, so it is not counted here). */
 	assert_int_equal(send_to_sink(fx, "-r", ".", &res, &usable, &err),
@@ -664,7 +531,7 @@ maps_server_replies(void **state)
 			 SK_EIO);
 	assert_true(res.after_dot);
 	assert_int_equal(res.code, 0);
-	assert_true(sink_wait(&fx->sink, 1));
+	assert_true(sk_sink_wait(&fx->sink, 1, 5000));
 	assert_non_null(strstr(err.msg, "may have been accepted"));
 }
 
@@ -697,7 +564,7 @@ sends_no_dot_when_the_store_cannot_record_it(void **state)
 	assert_false(sk_smtp_usable(c));
 	sk_smtp_close(&c);
 	usleep(200 * 1000);
-	assert_int_equal(sink_count(&fx->sink), 0);
+	assert_int_equal(sk_sink_count(&fx->sink), 0);
 }
 
 static void
@@ -751,8 +618,8 @@ submits_with_starttls_and_auth(void **state)
 				      strlen(msg1), NULL, NULL, &res, &err),
 			 SK_OK);
 	sk_smtp_close(&c);
-	assert_true(sink_wait(&fx->sink, 1));
-	all = sink_all(&fx->sink);
+	assert_true(sk_sink_wait(&fx->sink, 1, 5000));
+	all = sk_sink_read(&fx->sink);
 	assert_non_null(strstr(all, "X-Mail-Args: <skarbnica@lista.example>"));
 	assert_non_null(strstr(all, "Message-ID: <t1@lista.example>"));
 	free(all);
@@ -783,7 +650,7 @@ submits_with_implicit_tls(void **state)
 				      strlen(msg1), NULL, NULL, NULL, &err),
 			 SK_OK);
 	sk_smtp_close(&c);
-	assert_true(sink_wait(&fx->sink, 1));
+	assert_true(sk_sink_wait(&fx->sink, 1, 5000));
 }
 
 /* Open with s, expect SK_ESMTP naming the certificate, and check that the

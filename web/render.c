@@ -58,46 +58,10 @@ sk_page_count(struct sk_buf *b, int64_t n, const char *one, const char *few,
 
 /* ---- dates: Europe/Warsaw computed, not looked up ------------------------ */
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t
-days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	unsigned yoe = (unsigned)(y - era * 400);
-	unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + (int64_t)doe - 719468;
-}
-
-/* 01:00 UTC on the last Sunday of month m (a 31-day month) of year y. */
-static int64_t
-last_sunday_0100(int64_t y, unsigned m)
-{
-	int64_t days = days_from_civil(y, m, 31);
-	int64_t wd = ((days % 7) + 7 + 4) % 7; /* 1970-01-01 was a Thursday */
-	return (days - wd) * 86400 + 3600;
-}
-
 void
 sk_page_warsaw(time_t t, struct tm *out, int *offset_out)
 {
-	struct tm utc;
-	int offset = 3600;
-	time_t local;
-
-	gmtime_r(&t, &utc);
-	/* The EU rule (Poland since 1996). Transitions are far from the new
-	 * year, so the UTC year is the local year here. */
-	int64_t y = (int64_t)utc.tm_year + 1900;
-	if ((int64_t)t >= last_sunday_0100(y, 3) &&
-	    (int64_t)t < last_sunday_0100(y, 10))
-		offset = 7200;
-	local = t + offset;
-	gmtime_r(&local, out);
-	out->tm_isdst = offset == 7200;
-	if (offset_out)
-		*offset_out = offset;
+	sk_warsaw_tm(t, out, offset_out); /* lib/warsaw.c: one copy */
 }
 
 static const char *const months_gen[12] = {
@@ -556,7 +520,11 @@ sk_page_begin(struct sk_buf *b, const struct sk_page *p)
 	            "</p>\n<nav aria-label=\"Menu główne\">\n<ul>\n");
 	nav_item(b, p, SK_NAV_START, "/", "Strona główna");
 	nav_item(b, p, SK_NAV_SEARCH, "/szukaj", "Szukaj");
+	nav_item(b, p, SK_NAV_PRACTICES, "/praktyki", "Dobre praktyki");
+	nav_item(b, p, SK_NAV_NEWCOMERS, "/dla-nowych", "Dla nowych");
 	nav_item(b, p, SK_NAV_MEETINGS, "/spotkania", "Spotkania");
+	if (p->coordinator)
+		nav_item(b, p, SK_NAV_CURATE, "/dziennik", "Koordynacja");
 	if (p->user_name) {
 		nav_item(b, p, SK_NAV_ACCOUNT, "/konto", "Moje konto");
 		sk_buf_adds(b, "<li><form class=\"logout\" method=\"post\" "
@@ -602,6 +570,53 @@ sk_page_csrf_field(struct sk_buf *b, const char *token)
 	sk_buf_adds(b, "<input type=\"hidden\" name=\"csrf\" value=\"");
 	sk_buf_add_htmls(b, token ? token : "");
 	sk_buf_adds(b, "\">");
+}
+
+void
+sk_page_form_field(struct sk_buf *b, const struct sk_form_field *f)
+{
+	const char *id = f->id ? f->id : f->name;
+
+	sk_buf_addf(b, "<label for=\"%s\">", id);
+	sk_buf_adds(b, f->label);
+	if (f->required)
+		sk_buf_adds(b, " <span class=\"req\">(wymagane)</span>");
+	sk_buf_adds(b, "</label>\n");
+	if (f->hint)
+		sk_buf_addf(b, "<p class=\"hint\" id=\"%s-opis\">%s</p>\n", id,
+		            f->hint);
+	if (f->rows)
+		sk_buf_addf(b, "<textarea id=\"%s\" name=\"%s\" rows=\"%u\"%s",
+		            id, f->name, f->rows,
+		            f->required ? " required" : "");
+	else
+		sk_buf_addf(b, "<input id=\"%s\" name=\"%s\" type=\"text\"%s",
+		            id, f->name, f->required ? " required" : "");
+	if (f->hint)
+		sk_buf_addf(b, " aria-describedby=\"%s-opis\"", id);
+	if (f->rows) {
+		sk_buf_adds(b, ">");
+		sk_buf_add_htmls(b, f->value ? f->value : "");
+		sk_buf_adds(b, "</textarea>\n");
+	} else {
+		sk_buf_addf(b, " maxlength=\"%u\" value=\"", f->maxlen);
+		sk_buf_add_htmls(b, f->value ? f->value : "");
+		sk_buf_adds(b, "\">\n");
+	}
+}
+
+void
+sk_page_text_input(struct sk_buf *b, const char *name, const char *label,
+                   const char *hint, const char *value, bool required,
+                   unsigned maxlen)
+{
+	struct sk_form_field f = { .name = name,
+		                   .label = label,
+		                   .hint = hint,
+		                   .value = value,
+		                   .required = required,
+		                   .maxlen = maxlen };
+	sk_page_form_field(b, &f);
 }
 
 static void
