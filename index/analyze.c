@@ -17,7 +17,12 @@
  * Polish letter (folded, and as spelled) from the .aff/.dic files, and
  * skips the candidates the filter rules out. A Bloom filter has no false
  * negatives, so the results are the same with and without it; only the
- * time differs (tests check both paths agree). */
+ * time differs (tests check both paths agree).
+ *
+ * Hunspell itself (~150 ms and 31 MB to load pl_PL) is created only when a
+ * word needs it and the persistent lexicon (index/lexicon.c, written by
+ * the writer) does not have the word: a reader analysing corpus words
+ * never loads the dictionary, and takes the filter from the lexicon. */
 #include "index/private.h"
 
 #include <hunspell/hunspell.h>
@@ -574,6 +579,12 @@ hash_bytes(const void *p, size_t n, uint64_t seed)
 	return mix64(h ^ v);
 }
 
+uint64_t
+sk_analyze_hash(const void *p, size_t n, uint64_t seed)
+{
+	return hash_bytes(p, n, seed);
+}
+
 /* ---- the restoration filter (process-wide, read-only once built) ------ */
 
 /* A blocked Bloom filter: each key sets BLOOM_K bits in one 64-byte
@@ -647,7 +658,8 @@ struct exp {
 
 struct sk_analyzer {
 	char *dict; /* base path of the dictionary in use, or NULL */
-	Hunhandle *hs;
+	Hunhandle *hs; /* created on the first word the lexicon lacks */
+	bool no_lexicon;
 	iconv_t to_dic, from_dic;
 	bool dic_utf8;   /* no conversion needed */
 	bool restore_ok; /* single-byte dictionary with all Polish letters */
@@ -965,7 +977,93 @@ add_stems(struct sk_analyzer *an, const char *w, struct exp *x)
 		Hunspell_free_list(an->hs, &list, k);
 }
 
+/* The lowercase copy of ASCII [s, s+n). */
+static void
+ascii_lower_into(const char *s, size_t n, char *out)
+{
+	for (size_t i = 0; i < n; i++)
+		out[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
+}
+
 static void build_filter(struct sk_analyzer *an);
+
+/* Install the filter saved in the lexicon as the process's filter (it is
+ * the same filter build_filter would make from the same dictionary). */
+static struct rfilter *
+lexicon_filter(struct sk_analyzer *an)
+{
+	const uint64_t *bits;
+	size_t nblocks, keys;
+	struct rfilter *f = NULL;
+
+	if (!an->dict || !sk_lexicon_filter(an->dict, &bits, &nblocks, &keys))
+		return NULL;
+	pthread_mutex_lock(&g_filter_mu);
+	f = atomic_load_explicit(&g_filter, memory_order_acquire);
+	if (!f) {
+		f = sk_xcalloc(1, sizeof(*f));
+		f->dict = sk_xstrdup(an->dict);
+		f->bits = (uint64_t *)bits; /* mapped read-only: never added to */
+		f->nblocks = nblocks;
+		f->keys = keys;
+		atomic_store_explicit(&g_filter, f, memory_order_release);
+	}
+	pthread_mutex_unlock(&g_filter_mu);
+	return f;
+}
+
+bool
+sk_analyze_filter(const char *dict, const uint64_t **bits, size_t *nblocks,
+                  size_t *keys)
+{
+	const struct rfilter *f =
+	    atomic_load_explicit(&g_filter, memory_order_acquire);
+
+	if (!f || !dict || strcmp(f->dict, dict))
+		return false;
+	*bits = f->bits;
+	*nblocks = f->nblocks;
+	*keys = f->keys;
+	return true;
+}
+
+static bool load_dictionary(struct sk_analyzer *an);
+
+/* The hunspell handle, created on first need; false without one. */
+static bool
+need_hunspell(struct sk_analyzer *an)
+{
+	return an->hs || (an->dict && load_dictionary(an));
+}
+
+/* The lexicon's key of a plain word that is not ALL-CAPS: its ASCII
+ * letters in lowercase. Such a word has the terms of its lowercase
+ * spelling (the surface and the hunspell form are case folded, and
+ * lowering ASCII letters keeps it out of the ALL-CAPS class), so
+ * "Taryfa" and "taryfa" share an entry. ALL-CAPS words keep their bytes;
+ * no key of one class equals a key of the other. */
+static size_t
+lexicon_key(const char *raw, size_t n, bool allcaps, char *key)
+{
+	if (allcaps)
+		memcpy(key, raw, n);
+	else
+		ascii_lower_into(raw, n, key);
+	return n;
+}
+
+/* Pack x's terms (length byte, bytes) for the lexicon. */
+static size_t
+pack_terms(const struct exp *x, unsigned char *out)
+{
+	size_t o = 0;
+	for (unsigned i = 0; i < x->n; i++) {
+		out[o++] = x->len[i];
+		memcpy(out + o, x->buf + x->off[i], x->len[i]);
+		o += x->len[i];
+	}
+	return o;
+}
 
 /* The filter if it fits this analyzer, building it first when due. */
 static const struct rfilter *
@@ -976,6 +1074,8 @@ filter_for(struct sk_analyzer *an)
 	if (an->filter_mode < 0)
 		return NULL;
 	f = atomic_load_explicit(&g_filter, memory_order_acquire);
+	if (!f)
+		f = lexicon_filter(an);
 	if (!f && (an->filter_mode > 0 || an->brute >= RESTORE_AUTO_AFTER) &&
 	    !atomic_load_explicit(&g_filter_failed, memory_order_relaxed)) {
 		build_filter(an);
@@ -1089,18 +1189,42 @@ restore(struct sk_analyzer *an, const char *w, size_t len, struct exp *x)
 	}
 }
 
+static const struct centry *word_entry(struct sk_analyzer *an, const char *raw,
+                                       size_t n);
+
+/* A writer that records a word with Polish letters records its spelling
+ * without them too ("ścieki" -> "scieki"): readers who type without
+ * diacritics then find it in the lexicon. x holds the word's terms, its
+ * folded surface first. */
+static void
+record_unaccented(struct sk_analyzer *an, const struct exp *x)
+{
+	const char *f = x->buf + x->off[0];
+	size_t n = x->len[0];
+
+	if (!n || n > RESTORE_MAX_LETTERS)
+		return;
+	for (size_t i = 0; i < n; i++)
+		if (f[i] < 'a' || f[i] > 'z')
+			return;
+	if (!sk_lexicon_known(an->dict, f, n))
+		word_entry(an, f, n); /* expands and records it */
+}
+
 /* The expansion of a plain word: surface, lemmas, restorations. */
 static void
 expand_word(struct sk_analyzer *an, const char *raw, size_t n, struct exp *x)
 {
 	char low[4 * STEM_MAX_BYTES], form[4 * STEM_MAX_BYTES + 8];
-	char dic[4 * STEM_MAX_BYTES + 8];
-	size_t lowlen, i;
-	unsigned upper = 0, lower = 0;
-	bool ascii_lower = true;
+	char dic[4 * STEM_MAX_BYTES + 8], key[4 * STEM_MAX_BYTES];
+	unsigned char packed[MAX_TERMS * (TERM_MAX + 1)];
+	const unsigned char *lt;
+	size_t lowlen, keylen, i;
+	unsigned upper = 0, lower = 0, nlt;
+	bool ascii_lower = true, allcaps;
 
 	exp_add_folded(x, raw, n);
-	if (!x->n || !an->hs || n > 4 * STEM_MAX_BYTES)
+	if (!x->n || !an->dict || n > 4 * STEM_MAX_BYTES)
 		goto out;
 	/* Case class, and no lemmas for words with digits. */
 	for (i = 0; i < n;) {
@@ -1130,11 +1254,28 @@ expand_word(struct sk_analyzer *an, const char *raw, size_t n, struct exp *x)
 	lowlen = fold_into(raw, n, false, low, sizeof(low));
 	if (!lowlen || lowlen > STEM_MAX_BYTES)
 		goto out;
+	/* Past here the word needs hunspell: the lexicon may know it. */
+	allcaps = upper >= 2 && !lower;
+	keylen = lexicon_key(raw, n, allcaps, key);
+	if (!an->no_lexicon &&
+	    sk_lexicon_find(an->dict, key, keylen, &lt, &nlt)) {
+		an->st.lexicon_hits++;
+		exp_init(x);
+		for (unsigned k = 0; k < nlt; k++) {
+			exp_add(x, (const char *)lt + 1, *lt);
+			lt += (size_t)*lt + 1;
+		}
+		if (!ascii_lower && sk_lexicon_recording())
+			record_unaccented(an, x);
+		goto out;
+	}
+	if (!need_hunspell(an))
+		goto out;
 	/* ALL-CAPS (two or more capitals, nothing lowercase) is an acronym or
 	 * shouting: lowercase lookup only, no proper nouns, no restoration.
 	 * Otherwise look the word up capitalized: hunspell then also tries it
 	 * in lowercase, and a proper noun is found whatever the case typed. */
-	if (upper >= 2 && !lower) {
+	if (allcaps) {
 		memcpy(form, low, lowlen);
 		form[lowlen] = '\0';
 	} else {
@@ -1147,29 +1288,25 @@ expand_word(struct sk_analyzer *an, const char *raw, size_t n, struct exp *x)
 	}
 	if (to_dic(an, form, strlen(form), dic, sizeof(dic)))
 		add_stems(an, dic, x);
-	if (!an->restore_ok || (upper >= 2 && !lower) || !ascii_lower ||
+	if (!an->restore_ok || allcaps || !ascii_lower ||
 	    lowlen > RESTORE_MAX_LETTERS)
-		goto out;
+		goto record;
 	for (i = 0; i < lowlen; i++)
 		if (low[i] < 'a' || low[i] > 'z')
-			goto out;
+			goto record;
 	restore(an, low, lowlen, x);
+record:
+	if (!an->no_lexicon &&
+	    sk_lexicon_record(an->dict, key, keylen, x->n, packed,
+	                      pack_terms(x, packed)) &&
+	    !ascii_lower)
+		record_unaccented(an, x);
 out:
 	x->nq = x->n;
 }
 
-/* Look up or build the expansion of a plain word, into the cache when the
- * key is short enough, else into scratch[1]. */
-static const struct centry *word_entry(struct sk_analyzer *an, const char *raw,
-                                       size_t n);
-
-/* The lowercase copy of ASCII [s, s+n). */
-static void
-ascii_lower_into(const char *s, size_t n, char *out)
-{
-	for (size_t i = 0; i < n; i++)
-		out[i] = s[i] >= 'A' && s[i] <= 'Z' ? (char)(s[i] + 32) : s[i];
-}
+/* word_entry: look up or build the expansion of a plain word, into the
+ * cache when the key is short enough, else into scratch[1]. */
 
 /* Index-only parts of a domain [s, s+n) (ASCII): its parent domains of two
  * or more labels and the expansion of each alphanumeric run of its labels,
@@ -1954,11 +2091,11 @@ init_tables(struct sk_analyzer *an)
 	an->restore_ok = true;
 }
 
+/* Find the dictionary's files (an->dict); hunspell loads them later. */
 static void
-open_dictionary(struct sk_analyzer *an, const char *base)
+find_dictionary(struct sk_analyzer *an, const char *base)
 {
 	char aff[4096], dic[4096];
-	const char *enc;
 
 	if (base) {
 		if (!dict_path(aff, sizeof(aff), base, ".aff") ||
@@ -1977,11 +2114,25 @@ open_dictionary(struct sk_analyzer *an, const char *base)
 		if (!base)
 			return;
 	}
+	an->dict = sk_xstrdup(base);
+}
+
+/* Create the hunspell handle for an->dict, its iconv pair and tables.
+ * On failure the analyzer goes on without lemmas (an->dict cleared). */
+static bool
+load_dictionary(struct sk_analyzer *an)
+{
+	char aff[4096], dic[4096];
+	const char *enc;
+
+	if (!dict_path(aff, sizeof(aff), an->dict, ".aff") ||
+	    !dict_path(dic, sizeof(dic), an->dict, ".dic"))
+		goto fail;
 	pthread_mutex_lock(&g_mu);
 	an->hs = Hunspell_create(aff, dic);
 	pthread_mutex_unlock(&g_mu);
 	if (!an->hs)
-		return;
+		goto fail;
 	enc = Hunspell_get_dic_encoding(an->hs);
 	if (!enc || !strcasecmp(enc, "UTF-8") || !strcasecmp(enc, "UTF8")) {
 		an->dic_utf8 = true;
@@ -1998,11 +2149,18 @@ open_dictionary(struct sk_analyzer *an, const char *base)
 			Hunspell_destroy(an->hs);
 			pthread_mutex_unlock(&g_mu);
 			an->hs = NULL;
-			return;
+			goto fail;
 		}
 	}
-	an->dict = sk_xstrdup(base);
 	init_tables(an);
+	return true;
+fail:
+	sk_log(SK_LOG_WARNING, "cannot load the dictionary %s: search "
+	                       "without lemmas",
+	       an->dict);
+	free(an->dict);
+	an->dict = NULL;
+	return false;
 }
 
 struct sk_analyzer *
@@ -2014,8 +2172,9 @@ sk_analyzer_new(const struct sk_analyzer_options *opt)
 
 	an->to_dic = an->from_dic = (iconv_t)-1;
 	an->filter_mode = opt ? opt->restore_filter : 0;
-	open_dictionary(an, opt ? opt->dictionary : NULL);
-	if (!an->hs && (!opt || !opt->dictionary)) {
+	an->no_lexicon = opt && opt->no_lexicon;
+	find_dictionary(an, opt ? opt->dictionary : NULL);
+	if (!an->dict && (!opt || !opt->dictionary)) {
 		pthread_mutex_lock(&g_mu);
 		if (!g_warned)
 			sk_log(SK_LOG_WARNING,
@@ -2028,7 +2187,7 @@ sk_analyzer_new(const struct sk_analyzer_options *opt)
 	if (entries > 20000000) /* slab offsets are 32-bit */
 		entries = 20000000;
 	cache_init(&an->cache, entries);
-	if (an->filter_mode > 0)
+	if (an->filter_mode > 0 && need_hunspell(an))
 		build_filter(an);
 	pthread_mutex_lock(&g_mu);
 	an->next = g_all;
@@ -2069,7 +2228,7 @@ sk_analyzer_free(struct sk_analyzer **anp)
 bool
 sk_analyzer_has_lemmas(struct sk_analyzer *an)
 {
-	return an->hs != NULL;
+	return need_hunspell(an);
 }
 
 void
@@ -2083,6 +2242,7 @@ sk_analyzer_get_stats(struct sk_analyzer *an, struct sk_analyzer_stats *st)
 	st->cache_bytes = an->cache.cap + (an->cache.mask + 1) * 8;
 	st->restore_filter =
 	    an->filter_mode >= 0 && f && an->dict && !strcmp(f->dict, an->dict);
+	st->hunspell = an->hs != NULL;
 }
 
 void
