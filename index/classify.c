@@ -268,8 +268,7 @@ analyze(struct analysis *an, struct sk_arena *a, const char *text, size_t n)
 	memset(an, 0, sizeof(*an));
 	an->a = a;
 	if (n)
-		sk_analyze(sk_analyzer_thread(), text, n, SK_ANALYZE_INDEX,
-			   collect, an);
+		sk_analyze_doc(text, n, collect, an);
 	sk_xgrow((void **)&an->start, &an->cap_pos, an->n_pos + 1,
 		 sizeof(size_t));
 	an->start[an->n_pos] = an->n;

@@ -72,7 +72,12 @@ tok_tokenize(Fts5Tokenizer *t, void *pctx, int flags, const char *text, int n,
 	}
 	if (!text || n <= 0)
 		return SQLITE_OK;
-	sk_analyze(sk_analyzer_thread(), text, (size_t)n, mode, on_term, &c);
+	/* Documents may replay the batch's earlier analysis (terms.c). */
+	if (mode == SK_ANALYZE_INDEX)
+		sk_analyze_doc(text, (size_t)n, on_term, &c);
+	else
+		sk_analyze(sk_analyzer_thread(), text, (size_t)n, mode, on_term,
+			   &c);
 	return c.rc;
 }
 

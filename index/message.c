@@ -139,22 +139,30 @@ partner_for(struct sk_index *ix, const char *addr)
 }
 
 /* Is mail from addr to be held for review? Only once partner domains are
- * configured, and never for the list's own domain. */
+ * configured, and never for the list's own domain. Both are read once per
+ * transaction (see hold_cached in private.h). */
 static bool
 should_hold(struct sk_index *ix, struct sk_arena *a, const char *addr,
 	    int64_t partner)
 {
-	const char *list, *ld, *d;
+	const char *d;
 	if (partner)
 		return false;
-	if (!lookup_i64(ix, "SELECT count(*) FROM partner_domains "
-			    "WHERE ?1 IS NOT NULL",
-			"", 0))
+	if (!ix->hold_cached) {
+		const char *list = sk_index_meta_get(ix, a, "list.address");
+		const char *ld = list ? strrchr(list, '@') : NULL;
+		free(ix->hold_list_domain);
+		ix->hold_list_domain = ld ? sk_xstrdup(ld) : NULL;
+		ix->hold_has_domains =
+			lookup_i64(ix, "SELECT count(*) FROM partner_domains "
+				       "WHERE ?1 IS NOT NULL",
+				   "", 0) != 0;
+		ix->hold_cached = ix->in_batch;
+	}
+	if (!ix->hold_has_domains)
 		return false;
 	d = addr ? strrchr(addr, '@') : NULL;
-	list = sk_index_meta_get(ix, a, "list.address");
-	ld = list ? strrchr(list, '@') : NULL;
-	if (d && ld && !strcasecmp(d, ld))
+	if (d && ix->hold_list_domain && !strcasecmp(d, ix->hold_list_domain))
 		return false;
 	return true;
 }

@@ -28,6 +28,27 @@ struct sk_index {
 	size_t n_fts_pending, cap_fts_pending;
 	unsigned added_flags; /* of the last message stored */
 	bool dirty_failed; /* queueing a Xapian update failed: fail commit */
+	/* should_hold()'s inputs (message.c), read once per transaction:
+	 * nothing else writes them while it holds the write lock;
+	 * sk_index_meta_set and sk_index_sync_partners invalidate. */
+	bool hold_cached;
+	bool hold_has_domains;
+	char *hold_list_domain; /* "@domain" of list.address, or NULL */
+	/* xapian_pending entries (id, seq) of the Xapian commit running in
+	 * the background; deleted once it is confirmed (store.c). */
+	int64_t *xap_async_ids, *xap_async_seqs;
+	size_t n_xap_async, cap_xap_async;
+	bool xap_background; /* sk_index_set_bulk */
+	int64_t mmap_saved;  /* the store's mmap_size before bulk mode */
+	/* Read-side caches (facets.c), valid while the store's change key
+	 * (sk_index_version) is the one they were built at. */
+	struct sk_ftab *ftab;
+	struct sk_list_cache *lists; /* topics, quarters, counts (facets.c) */
+	bool stats_cached;
+	struct sk_ix_version {
+		int64_t data_version, changes;
+	} stats_ver;
+	struct sk_stats stats;
 };
 
 struct sqlite3_stmt;
@@ -75,6 +96,60 @@ enum sk_status sk_index_fts_delete(struct sk_index *ix, int64_t id,
 /* Recompute a thread's count, dates and subject from its messages. */
 enum sk_status sk_index_thread_stats(struct sk_index *ix, int64_t thread,
 				     struct sk_err *err);
+
+/* ---- read-side caches (index/facets.c) ------------------------------------ */
+
+/* The store's change key: it moves with every commit of another connection
+ * (PRAGMA data_version) and every row written through this one. err may
+ * be NULL. */
+enum sk_status sk_index_version(struct sk_index *ix, struct sk_ix_version *out,
+				struct sk_err *err);
+bool sk_index_version_eq(const struct sk_ix_version *x,
+			 const struct sk_ix_version *y);
+/* Topic, partner and year facets of the matching message ids (any order),
+ * counted in the handle's in-memory table (built or refreshed as needed):
+ * the same counts and order as the SQL of search.c, at most max each.
+ * False when the table cannot be built (then count in SQL). */
+bool sk_index_facets_fast(struct sk_index *ix, struct sk_arena *a,
+			  const int64_t *ids, size_t n, bool by_thread,
+			  size_t max, struct sk_results *out);
+/* How many distinct threads the message ids belong to (the same table);
+ * -1 when there is no table or an id is not in it (a stale index). */
+int64_t sk_index_count_threads(struct sk_index *ix, const int64_t *ids,
+			       size_t n);
+/* Build or refresh the table now; false when it cannot be built. */
+bool sk_index_ftab_ready(struct sk_index *ix);
+/* sk_index_topics' rows (for a coordinator or not), kept per handle while
+ * the store does not change: copied into a when fresh (true); else false
+ * with *ver set to the key the caller's rows will be kept under. */
+bool sk_index_topics_cached(struct sk_index *ix, struct sk_arena *a,
+			    bool coordinator, struct sk_topic_row **rows_out,
+			    size_t *n_out, struct sk_ix_version *ver);
+void sk_index_topics_keep(struct sk_index *ix, bool coordinator,
+			  const struct sk_topic_row *rows, size_t n,
+			  const struct sk_ix_version *ver);
+/* The same for sk_index_quarters' rows (/kwartaly counts every quarter
+ * of the archive: 250 M instructions at 50k). */
+bool sk_index_quarters_cached(struct sk_index *ix, struct sk_arena *a,
+			      bool coordinator,
+			      struct sk_quarter_row **rows_out, size_t *n_out,
+			      struct sk_ix_version *ver);
+void sk_index_quarters_keep(struct sk_index *ix, bool coordinator,
+			    const struct sk_quarter_row *rows, size_t n,
+			    const struct sk_ix_version *ver);
+/* The thread count of a listing (sk_index_threads: topic id, partner id,
+ * 0 = any; coordinator's view or not), kept the same way: true with
+ * *out when fresh, else false with *ver for sk_index_count_keep. */
+bool sk_index_count_cached(struct sk_index *ix, int64_t topic,
+			   int64_t partner, bool coordinator, int64_t *out,
+			   struct sk_ix_version *ver);
+void sk_index_count_keep(struct sk_index *ix, int64_t topic, int64_t partner,
+			 bool coordinator, int64_t value,
+			 const struct sk_ix_version *ver);
+/* Free the handle's read-side caches (sk_index_close). */
+void sk_index_caches_free(struct sk_index *ix);
+struct sk_ftab;
+void sk_ftab_free(struct sk_ftab **t);
 
 /* The topic slugs of a thread (read.c), allocated from a. */
 void sk_index_thread_topic_slugs(struct sk_index *ix, struct sk_arena *a,
@@ -150,7 +225,8 @@ struct sk_analyzer;
 #define SK_TERM_MAX 64
 
 /* The calling thread's analyzer, created on first use (one hunspell handle
- * per thread, created under a global mutex) and freed at thread exit.
+ * per thread, created under a global mutex when the first word missing from
+ * the lexicon needs it) and freed at thread exit.
  * Never NULL: without the dictionary it still folds, with no lemmas. It
  * caches each distinct token's terms (200 000 tokens, about 20 MB at most,
  * emptied when full) next to hunspell's ~31 MB. */
@@ -165,6 +241,7 @@ struct sk_analyzer_options {
 	size_t cache_entries;	/* 0: 200 000 words; cleared when full */
 	int restore_filter;	/* 0: auto, 1: build it now, -1: never (see
 				   analyze.c; results are the same) */
+	bool no_lexicon;	/* never look words up in the lexicon */
 };
 struct sk_analyzer *sk_analyzer_new(const struct sk_analyzer_options *opt);
 void sk_analyzer_free(struct sk_analyzer **an); /* sets *an = NULL */
@@ -177,6 +254,8 @@ struct sk_analyzer_stats {
 	uint64_t stem_calls, spell_calls; /* hunspell calls */
 	size_t cache_entries, cache_bytes; /* bytes: slab + table */
 	bool restore_filter;		   /* the filter is in use */
+	bool hunspell;			   /* the handle was created */
+	uint64_t lexicon_hits;		   /* words found in the lexicon */
 };
 void sk_analyzer_get_stats(struct sk_analyzer *an,
 			   struct sk_analyzer_stats *st);
@@ -213,6 +292,76 @@ bool sk_analyze_is_stop(const char *term, size_t len);
  * control characters other than \t and \n are dropped first. No length
  * limit (terms are cut at SK_TERM_MAX, this is not). */
 char *sk_fold(struct sk_arena *a, const char *s, size_t n);
+
+/* ---- the writer's analysis memo (index/terms.c) ----------------------- */
+
+/* Between start and stop (a write batch: sk_index_begin to the end of
+ * sk_index_commit or sk_index_rollback), the calling thread analyses each
+ * distinct document text once: sk_analyze_doc() records the terms and
+ * replays them when the same bytes come again (classifier, FTS5, Xapian).
+ * Stopping frees the memo. Outside a batch sk_analyze_doc() is
+ * sk_analyze(sk_analyzer_thread(), ..., SK_ANALYZE_INDEX, ...). */
+void sk_terms_memo_start(void);
+void sk_terms_memo_stop(void);
+/* Process-wide switch (default on) so tests and benchmarks can compare
+ * the memo's terms with the analyzer's own; off, start does nothing. */
+void sk_terms_memo_set_enabled(bool on);
+/* sk_analyze() in SK_ANALYZE_INDEX mode on the thread's analyzer, with the
+ * same terms, positions, offsets and return value. */
+uint32_t sk_analyze_doc(const char *text, size_t n, sk_term_fn *fn,
+			void *ctx);
+struct sk_terms_memo_stats {
+	uint64_t hits, misses; /* the thread's texts replayed / recorded */
+	size_t bytes;	       /* held now */
+};
+/* The thread's counts so far; returns false when its memo is off. */
+bool sk_terms_memo_get_stats(struct sk_terms_memo_stats *st);
+
+/* Bump when the terms sk_analyze gives for a word change: lexicons
+ * written by another version are ignored. */
+#define SK_ANALYZER_VERSION 1
+/* The analyzer's 64-bit hash of n bytes (not for security). */
+uint64_t sk_analyze_hash(const void *p, size_t n, uint64_t seed);
+/* The process's restoration filter when it is built for dict (blocks of
+ * 64 bytes, read-only), for saving it; false when there is none. */
+bool sk_analyze_filter(const char *dict, const uint64_t **bits,
+		       size_t *nblocks, size_t *keys);
+
+/* ---- the persistent lexicon (index/lexicon.c) ----------------------------
+ *
+ * DATA/lexicon.bin: the terms of every corpus word that needed hunspell,
+ * and the restoration filter, so readers analyse corpus words without
+ * creating Hunspell or building the filter. Results never depend on it. */
+
+/* At sk_index_open: attach the directory's lexicon for this process's
+ * analyzers (cheap when unchanged); a writer with Xapian starts recording
+ * the words its analyzers look up with hunspell. */
+void sk_lexicon_open(struct sk_index *ix);
+/* At sk_index_close of a writer with Xapian: write the lexicon (old
+ * entries plus the recorded words, atomically) when it grew. */
+void sk_lexicon_save(struct sk_index *ix);
+/* The analysis of a word (key: see analyze.c) in the attached lexicon
+ * for dictionary dict: *n terms, each a length byte and its bytes. */
+bool sk_lexicon_find(const char *dict, const char *key, size_t keylen,
+		     const unsigned char **terms, unsigned *n);
+/* Record a word analysed with hunspell (writers only; else a no-op and
+ * false). */
+bool sk_lexicon_record(const char *dict, const char *key, size_t keylen,
+		       unsigned n, const unsigned char *terms, size_t termlen);
+/* True in a writer that records words. */
+bool sk_lexicon_recording(void);
+/* True when the word is in the attached lexicon or recorded. */
+bool sk_lexicon_known(const char *dict, const char *key, size_t keylen);
+/* The attached lexicon's restoration filter for dict, once its checksum
+ * has been verified. */
+bool sk_lexicon_filter(const char *dict, const uint64_t **bits,
+		       size_t *nblocks, size_t *keys);
+struct sk_lexicon_stats {
+	bool attached, has_filter;
+	size_t words;	 /* in the attached file */
+	size_t recorded; /* waiting for the next save */
+};
+void sk_lexicon_get_stats(struct sk_lexicon_stats *st);
 
 /* ---- the FTS5 tokenizer (index/fts.c) ----------------------------------- */
 
@@ -305,6 +454,18 @@ enum sk_status sk_xdb_put(struct sk_xdb *db, const struct sk_xdoc *d,
 enum sk_status sk_xdb_delete(struct sk_xdb *db, int64_t id,
 			     struct sk_err *err);
 enum sk_status sk_xdb_commit(struct sk_xdb *db, struct sk_err *err);
+/* Writers: queue a commit for a background thread and return; from then
+ * on puts and deletes are queued too and applied in order, and every
+ * other entry point first waits for the queue. sk_xdb_wait() waits and
+ * returns the first error since the last wait (then cleared);
+ * sk_xdb_commit() is both. Close applies what is queued. */
+enum sk_status sk_xdb_commit_async(struct sk_xdb *db, struct sk_err *err);
+enum sk_status sk_xdb_wait(struct sk_xdb *db, struct sk_err *err);
+/* Append document id as text to out: each term with its wdf and
+ * positions, the values, the data (tests compare indexing paths).
+ * SK_EINDEX: no such document. */
+enum sk_status sk_xdb_doc_dump(struct sk_xdb *db, int64_t id,
+			       struct sk_buf *out, struct sk_err *err);
 int64_t sk_xdb_doccount(struct sk_xdb *db);
 
 struct sk_xsearch {
@@ -313,6 +474,10 @@ struct sk_xsearch {
 	bool sort_by_date;
 	bool collapse_threads;
 	bool include_held;
+	/* Collapsed, but the caller counts the threads from all_ids (the
+	 * thread value spy was 12 M instructions a search at 50k):
+	 * *total_out is then the number of matching messages. */
+	bool caller_counts_threads;
 };
 
 /* Run a query: ids of the page in rank order into ids_out (allocated from

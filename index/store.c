@@ -76,7 +76,9 @@ sk_ix_stmt_cache_free(struct sk_index *ix)
 
 /* ---- open and close ---------------------------------------------------- */
 
-static enum sk_status drain_xapian(struct sk_index *ix, struct sk_err *err);
+static enum sk_status drain_xapian(struct sk_index *ix, bool async,
+				   struct sk_err *err);
+static enum sk_status settle_xapian(struct sk_index *ix, struct sk_err *err);
 static enum sk_status clear_dir(const char *dir, struct sk_err *err);
 
 /* Queue every stored message for Xapian (committed), so that the next
@@ -127,6 +129,7 @@ sk_index_open(const char *data_dir, unsigned flags, struct sk_index **ix_out,
 	ix->dir = sk_xstrdup(data_dir);
 	ix->flags = flags;
 	ix->stmts = sk_xcalloc(1, sizeof(*ix->stmts));
+	sk_lexicon_open(ix); /* the analyzers' persistent lexicon */
 	path = path_join(data_dir, "skarbnica.db");
 	rc = sk_db_open(path, dbflags, sk_fts_register, NULL, &ix->db, err);
 	free(path);
@@ -161,7 +164,7 @@ sk_index_open(const char *data_dir, unsigned flags, struct sk_index **ix_out,
 	}
 	/* Catch up with what other handles queued, or a crash left. */
 	if (!rc && ix->xdb && (flags & SK_INDEX_WRITE))
-		rc = drain_xapian(ix, err);
+		rc = drain_xapian(ix, false, err);
 	if (rc) {
 		sk_index_close(&ix);
 		return rc;
@@ -179,11 +182,17 @@ sk_index_close(struct sk_index **ixp)
 	if (ix->in_batch)
 		sk_index_rollback(ix);
 	sk_classifier_free(&ix->classifier);
+	sk_index_caches_free(ix);
+	settle_xapian(ix, NULL); /* the last background commit */
 	sk_ix_stmt_cache_free(ix);
 	sk_db_close(&ix->db);
 	if (ix->xdb)
 		sk_xdb_close(&ix->xdb);
+	sk_lexicon_save(ix); /* writers: the words analysed */
 	free(ix->fts_pending);
+	free(ix->hold_list_domain);
+	free(ix->xap_async_ids);
+	free(ix->xap_async_seqs);
 	free(ix->dir);
 	free(ix);
 	*ixp = NULL;
@@ -198,23 +207,81 @@ sk_index_begin(struct sk_index *ix, struct sk_err *err)
 	if (ix->in_batch)
 		SK_BUG("nested sk_index_begin");
 	rc = sk_db_exec(ix->db, "BEGIN IMMEDIATE", err);
-	if (!rc)
+	if (!rc) {
 		ix->in_batch = true;
+		ix->hold_cached = false;
+		/* The batch's texts are analysed once (terms.c). */
+		sk_terms_memo_start();
+	}
 	return rc;
 }
 
 /* Xapian is a rebuildable cache, written after the store commits from the
  * queue the transaction filled (xapian_pending). Entries are deleted only
  * after the Xapian commit that applied them, so a crash anywhere leaves
- * them for the next writer; re-putting a document is idempotent. */
+ * them for the next writer; re-putting a document is idempotent.
+ *
+ * After a batch the documents are built here (replaying the batch's
+ * analysis) and Xapian's own work — the inverter and the commit — runs on
+ * a background thread while the next batch is stored (xap.cc); its queue
+ * entries are deleted at the next drain, once sk_xdb_wait() confirms the
+ * commit. */
 #define DRAIN_BATCH 1000
 
+/* Delete the queue entries a confirmed Xapian commit applied. */
 static enum sk_status
-drain_xapian(struct sk_index *ix, struct sk_err *err)
+drop_applied(struct sk_index *ix, const int64_t *ids, const int64_t *seqs,
+	     size_t n, struct sk_err *err)
+{
+	enum sk_status rc = sk_db_exec(ix->db, "BEGIN IMMEDIATE", err);
+	for (size_t i = 0; i < n && !rc; i++) {
+		sqlite3_stmt *st = sk_ix_stmt(ix,
+					      "DELETE FROM xapian_pending WHERE "
+					      "message_id = ?1 AND seq = ?2",
+					      err);
+		if (!st) {
+			rc = err->code;
+			break;
+		}
+		sqlite3_bind_int64(st, 1, ids[i]);
+		sqlite3_bind_int64(st, 2, seqs[i]);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			rc = sk_ix_error(ix, sqlite3_reset(st),
+					 "drain xapian queue", err);
+		sqlite3_reset(st);
+	}
+	if (!rc)
+		rc = sk_db_exec(ix->db, "COMMIT", err);
+	else
+		sk_db_exec(ix->db, "ROLLBACK", NULL);
+	return rc;
+}
+
+/* Wait for the background commit and drop what it applied. On an error
+ * the entries stay queued and are put again by the next drain. */
+static enum sk_status
+settle_xapian(struct sk_index *ix, struct sk_err *err)
+{
+	struct sk_err local;
+	enum sk_status rc;
+	if (!ix->xdb || !ix->n_xap_async)
+		return SK_OK;
+	if (!err)
+		err = &local;
+	rc = sk_xdb_wait(ix->xdb, err);
+	if (!rc)
+		rc = drop_applied(ix, ix->xap_async_ids, ix->xap_async_seqs,
+				  ix->n_xap_async, err);
+	ix->n_xap_async = 0;
+	return rc;
+}
+
+static enum sk_status
+drain_xapian(struct sk_index *ix, bool async, struct sk_err *err)
 {
 	int64_t *ids = sk_xmalloc(DRAIN_BATCH * sizeof(int64_t));
 	int64_t *seqs = sk_xmalloc(DRAIN_BATCH * sizeof(int64_t));
-	enum sk_status rc = SK_OK;
+	enum sk_status rc = settle_xapian(ix, err);
 
 	while (!rc) {
 		sqlite3_stmt *st = sk_ix_stmt(
@@ -236,30 +303,28 @@ drain_xapian(struct sk_index *ix, struct sk_err *err)
 			break;
 		for (size_t i = 0; i < n && !rc; i++)
 			rc = sk_index_xapian_put(ix, ids[i], err);
+		if (!rc && async && n < DRAIN_BATCH) {
+			/* The last part: commit in the background. */
+			rc = sk_xdb_commit_async(ix->xdb, err);
+			if (!rc) {
+				sk_xgrow((void **)&ix->xap_async_ids,
+					 &ix->cap_xap_async, n,
+					 sizeof(int64_t));
+				ix->xap_async_seqs = sk_xrealloc(
+					ix->xap_async_seqs,
+					ix->cap_xap_async * sizeof(int64_t));
+				memcpy(ix->xap_async_ids, ids,
+				       n * sizeof(int64_t));
+				memcpy(ix->xap_async_seqs, seqs,
+				       n * sizeof(int64_t));
+				ix->n_xap_async = n;
+			}
+			break;
+		}
 		if (!rc)
 			rc = sk_xdb_commit(ix->xdb, err);
 		if (!rc)
-			rc = sk_db_exec(ix->db, "BEGIN IMMEDIATE", err);
-		for (size_t i = 0; i < n && !rc; i++) {
-			st = sk_ix_stmt(ix,
-					"DELETE FROM xapian_pending WHERE "
-					"message_id = ?1 AND seq = ?2",
-					err);
-			if (!st) {
-				rc = err->code;
-				break;
-			}
-			sqlite3_bind_int64(st, 1, ids[i]);
-			sqlite3_bind_int64(st, 2, seqs[i]);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				rc = sk_ix_error(ix, sqlite3_reset(st),
-						 "drain xapian queue", err);
-			sqlite3_reset(st);
-		}
-		if (!rc)
-			rc = sk_db_exec(ix->db, "COMMIT", err);
-		else
-			sk_db_exec(ix->db, "ROLLBACK", NULL);
+			rc = drop_applied(ix, ids, seqs, n, err);
 		if (n < DRAIN_BATCH)
 			break;
 	}
@@ -313,12 +378,37 @@ write_fts_pending(struct sk_index *ix, struct sk_err *err)
 	return SK_OK;
 }
 
+void
+sk_index_set_bulk(struct sk_index *ix, bool on)
+{
+	sqlite3_stmt *st;
+	char sql[64];
+
+	if (on == ix->xap_background)
+		return;
+	ix->xap_background = on;
+	/* Mapped pages of the store count in the process's RSS and grow
+	 * with it (raw mail included); bulk writes read little of it. */
+	if (on) {
+		ix->mmap_saved = 0;
+		if (sqlite3_prepare_v2(ix->db, "PRAGMA mmap_size", -1, &st,
+				       NULL) == SQLITE_OK) {
+			if (sqlite3_step(st) == SQLITE_ROW)
+				ix->mmap_saved = sqlite3_column_int64(st, 0);
+			sqlite3_finalize(st);
+		}
+	}
+	snprintf(sql, sizeof(sql), "PRAGMA mmap_size = %lld",
+		 on ? 0LL : (long long)ix->mmap_saved);
+	sk_db_exec(ix->db, sql, NULL);
+}
+
 enum sk_status
 sk_index_xapian_catch_up(struct sk_index *ix, struct sk_err *err)
 {
 	if (!ix->xdb || ix->in_batch || !(ix->flags & SK_INDEX_WRITE))
 		return SK_OK;
-	return drain_xapian(ix, err);
+	return drain_xapian(ix, false, err);
 }
 
 enum sk_status
@@ -344,7 +434,11 @@ sk_index_commit(struct sk_index *ix, struct sk_err *err)
 		return rc;
 	}
 	ix->in_batch = false;
-	return ix->xdb ? drain_xapian(ix, err) : SK_OK;
+	ix->hold_cached = false;
+	/* The drain replays the terms FTS5 recorded; then they go. */
+	rc = ix->xdb ? drain_xapian(ix, ix->xap_background, err) : SK_OK;
+	sk_terms_memo_stop();
+	return rc;
 }
 
 void
@@ -356,6 +450,8 @@ sk_index_rollback(struct sk_index *ix)
 	ix->in_batch = false;
 	ix->dirty_failed = false;
 	ix->n_fts_pending = 0;
+	ix->hold_cached = false;
+	sk_terms_memo_stop();
 }
 
 void
@@ -447,6 +543,7 @@ sk_index_meta_set(struct sk_index *ix, const char *key, const char *value,
 	int rc;
 	if (!st)
 		return err ? err->code : SK_EDB;
+	ix->hold_cached = false; /* list.address may change */
 	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
 	rc = sqlite3_step(st);
@@ -588,6 +685,7 @@ sync_partners_tx(struct sk_index *ix, void *ctx, struct sk_err *err)
 	struct sync_partners *sp = ctx;
 	enum sk_status rc = sk_db_exec(ix->db, "DELETE FROM partner_domains",
 				       err);
+	ix->hold_cached = false;
 	for (size_t i = 0; i < sp->n && !rc; i++) {
 		const struct sk_partner_conf *p = &sp->p[i];
 		sqlite3_stmt *st = sk_ix_stmt(
@@ -691,7 +789,16 @@ sk_index_stats(struct sk_index *ix, struct sk_stats *out, struct sk_err *err)
 {
 	char path[4096];
 	struct stat st;
+	struct sk_ix_version v = { 0 };
+	/* The counts scan the store (the start page asked per request):
+	 * kept per handle until the store changes (facets.c). */
+	bool have_v = sk_index_version(ix, &v, NULL) == SK_OK;
 
+	if (have_v && ix->stats_cached &&
+	    sk_index_version_eq(&ix->stats_ver, &v)) {
+		*out = ix->stats;
+		goto sizes;
+	}
 	memset(out, 0, sizeof(*out));
 	out->messages = count(ix, "SELECT count(*) FROM messages");
 	out->threads = count(ix, "SELECT count(*) FROM threads");
@@ -710,6 +817,11 @@ sk_index_stats(struct sk_index *ix, struct sk_stats *out, struct sk_err *err)
 				       "WHERE state = 'failed'");
 	out->last_ingest = count(ix, "SELECT coalesce(max(ingested_at), 0) "
 				     "FROM messages");
+	ix->stats = *out;
+	ix->stats_ver = v;
+	ix->stats_cached = have_v;
+sizes:
+	out->store_bytes = 0;
 	snprintf(path, sizeof(path), "%s/skarbnica.db", ix->dir);
 	if (stat(path, &st) == 0)
 		out->store_bytes = st.st_size;
@@ -783,7 +895,8 @@ sk_index_reindex(struct sk_index *ix,
 		SK_BUG("reindex on a read-only handle");
 	/* Queue every message before the index is emptied: a reindex killed
 	 * anywhere below leaves work the next writer finishes. */
-	if (ix->xdb && (rc = queue_all_for_xapian(ix, err)))
+	if (ix->xdb && ((rc = settle_xapian(ix, err)) ||
+			(rc = queue_all_for_xapian(ix, err))))
 		return rc;
 	if (ix->xdb) {
 		char *xdir = path_join(ix->dir, "xapian");

@@ -44,6 +44,10 @@
 
 #include <algorithm>
 #include <cinttypes>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -220,8 +224,7 @@ index_field(Xapian::Document &doc, const char *text, Xapian::termpos base,
 	if (!text || !*text)
 		return;
 	posting_ctx c{ &doc, base, limit, wdf, prefix, nullptr };
-	sk_analyze(sk_analyzer_thread(), text, strlen(text), SK_ANALYZE_INDEX,
-		   posting_cb, &c);
+	sk_analyze_doc(text, strlen(text), posting_cb, &c);
 	if (c.ex)
 		std::rethrow_exception(c.ex);
 }
@@ -503,10 +506,38 @@ class id_spy : public Xapian::MatchSpy {
 
 /* ---- entry points ------------------------------------------------------- */
 
+namespace {
+
+/* A writer's background thread (sk_xdb_commit_async): it applies queued
+ * puts, deletes and commits in order while the caller goes on (Xapian's
+ * inverter and commit were a third of the storing process). The caller
+ * builds each Xapian::Document itself (its thread has the batch's
+ * analysis memo) and never touches the database while the queue is not
+ * empty: every other entry point settles first. After an error the rest
+ * of the queue is skipped until sk_xdb_wait() reports it. */
+struct xop {
+	enum { PUT, DEL, COMMIT } kind;
+	Xapian::docid id;
+	Xapian::Document doc;
+};
+
+struct xwriter {
+	std::mutex mu;
+	std::condition_variable wake, idle;
+	std::deque<xop> q;
+	bool busy = false, quit = false;
+	enum sk_status rc = SK_OK;
+	struct sk_err err = {};
+	std::thread th;
+};
+
+} // namespace
+
 struct sk_xdb {
 	std::string dir;
 	std::unique_ptr<Xapian::Database> db;
 	Xapian::WritableDatabase *w = nullptr; /* db, when writable */
+	std::unique_ptr<xwriter> bg; /* writers, once committing async */
 	/* Federated: shard 0 is the local index when has_local; the names
 	 * are "local" or "host:port", in add_database() order. */
 	bool federated = false;
@@ -540,11 +571,123 @@ sk_xdb_open(const char *dir, enum sk_xdb_mode mode, struct sk_xdb **db_out,
 	}
 }
 
+namespace {
+
+void
+bg_run(sk_xdb *db)
+{
+	xwriter &b = *db->bg;
+	std::unique_lock<std::mutex> lk(b.mu);
+	for (;;) {
+		b.wake.wait(lk, [&] { return b.quit || !b.q.empty(); });
+		if (b.q.empty())
+			return; /* quit */
+		xop op = std::move(b.q.front());
+		b.q.pop_front();
+		bool skip = b.rc != SK_OK;
+		b.busy = true;
+		lk.unlock();
+		enum sk_status rc = SK_OK;
+		struct sk_err e = {};
+		if (!skip) {
+			try {
+				if (op.kind == xop::PUT)
+					db->w->replace_document(op.id, op.doc);
+				else if (op.kind == xop::DEL)
+					db->w->delete_document(
+						id_term((int64_t)op.id));
+				else
+					db->w->commit();
+			} catch (...) {
+				rc = xap_error(&e, op.kind == xop::COMMIT
+							   ? "commit xapian index"
+							   : "index message in xapian");
+			}
+		}
+		/* The document's memory goes outside the lock. */
+		op.doc = Xapian::Document();
+		lk.lock();
+		if (rc && b.rc == SK_OK) {
+			b.rc = rc;
+			b.err = e;
+		}
+		b.busy = false;
+		if (b.q.empty())
+			b.idle.notify_all();
+	}
+}
+
+/* Wait until the background thread has applied everything queued. */
+void
+settle(sk_xdb *db)
+{
+	if (!db->bg)
+		return;
+	xwriter &b = *db->bg;
+	std::unique_lock<std::mutex> lk(b.mu);
+	b.idle.wait(lk, [&] { return b.q.empty() && !b.busy; });
+}
+
+/* Queue op for the background thread, starting it on first use. */
+void
+bg_push(sk_xdb *db, xop &&op)
+{
+	if (!db->bg) {
+		db->bg.reset(new xwriter);
+		db->bg->th = std::thread(bg_run, db);
+	}
+	std::lock_guard<std::mutex> lk(db->bg->mu);
+	db->bg->q.push_back(std::move(op));
+	db->bg->wake.notify_one();
+}
+
+} // namespace
+
+enum sk_status
+sk_xdb_commit_async(struct sk_xdb *db, struct sk_err *err)
+{
+	if (!db->w)
+		return sk_err_set(err, SK_EINVAL,
+				  "xapian index opened read-only");
+	try {
+		bg_push(db, xop{ xop::COMMIT, 0, Xapian::Document() });
+		return SK_OK;
+	} catch (...) {
+		return xap_error(err, "commit xapian index");
+	}
+}
+
+enum sk_status
+sk_xdb_wait(struct sk_xdb *db, struct sk_err *err)
+{
+	enum sk_status rc;
+	if (!db->bg)
+		return SK_OK;
+	settle(db);
+	std::lock_guard<std::mutex> lk(db->bg->mu);
+	rc = db->bg->rc;
+	if (rc && err)
+		*err = db->bg->err;
+	db->bg->rc = SK_OK;
+	return rc;
+}
+
 void
 sk_xdb_close(struct sk_xdb **db)
 {
 	if (!*db)
 		return;
+	if ((*db)->bg) {
+		/* What is queued is applied; a commit queued last makes it
+		 * durable, else the caller's queue still holds it. */
+		settle(*db);
+		{
+			std::lock_guard<std::mutex> lk((*db)->bg->mu);
+			(*db)->bg->quit = true;
+			(*db)->bg->wake.notify_one();
+		}
+		(*db)->bg->th.join();
+	}
 	try {
 		/* A writer's destructor commits; closing first surfaces
 		 * nothing we could report, so just close. */
@@ -558,6 +701,7 @@ sk_xdb_close(struct sk_xdb **db)
 enum sk_status
 sk_xdb_reopen(struct sk_xdb *db, struct sk_err *err)
 {
+	settle(db); /* a writer's background commits */
 	try {
 		if (!db->w)
 			db->db->reopen();
@@ -625,7 +769,11 @@ sk_xdb_put(struct sk_xdb *db, const struct sk_xdoc *d, struct sk_err *err)
 				doc.add_value(SLOT_TOPICS, topics);
 		}
 		doc.set_data(doc_data(d));
-		db->w->replace_document((Xapian::docid)d->id, doc);
+		if (db->bg)
+			bg_push(db, xop{ xop::PUT, (Xapian::docid)d->id,
+					 std::move(doc) });
+		else
+			db->w->replace_document((Xapian::docid)d->id, doc);
 		return SK_OK;
 	} catch (...) {
 		return xap_error(err, "index message in xapian");
@@ -638,8 +786,15 @@ sk_xdb_delete(struct sk_xdb *db, int64_t id, struct sk_err *err)
 	if (!db->w)
 		return sk_err_set(err, SK_EINVAL,
 				  "xapian index opened read-only");
+	if (id <= 0 || id > (int64_t)UINT32_MAX)
+		return sk_err_set(err, SK_EINVAL, "message id %" PRId64
+				  " out of xapian's docid range", id);
 	try {
-		db->w->delete_document(id_term(id));
+		if (db->bg)
+			bg_push(db, xop{ xop::DEL, (Xapian::docid)id,
+					 Xapian::Document() });
+		else
+			db->w->delete_document(id_term(id));
 		return SK_OK;
 	} catch (...) {
 		return xap_error(err, "delete message from xapian");
@@ -652,6 +807,10 @@ sk_xdb_commit(struct sk_xdb *db, struct sk_err *err)
 	if (!db->w)
 		return sk_err_set(err, SK_EINVAL,
 				  "xapian index opened read-only");
+	if (db->bg) {
+		enum sk_status rc = sk_xdb_commit_async(db, err);
+		return rc ? rc : sk_xdb_wait(db, err);
+	}
 	try {
 		db->w->commit();
 		return SK_OK;
@@ -660,9 +819,44 @@ sk_xdb_commit(struct sk_xdb *db, struct sk_err *err)
 	}
 }
 
+enum sk_status
+sk_xdb_doc_dump(struct sk_xdb *db, int64_t id, struct sk_buf *out,
+		struct sk_err *err)
+{
+	if (id <= 0 || id > (int64_t)UINT32_MAX)
+		return sk_err_set(err, SK_EINVAL, "message id %" PRId64
+				  " out of xapian's docid range", id);
+	settle(db);
+	try {
+		Xapian::Document doc = db->db->get_document((Xapian::docid)id);
+		for (auto t = doc.termlist_begin(); t != doc.termlist_end();
+		     ++t) {
+			const std::string &term = *t;
+			sk_buf_add(out, term.data(), term.size());
+			sk_buf_addf(out, " %u:", (unsigned)t.get_wdf());
+			for (auto p = t.positionlist_begin();
+			     p != t.positionlist_end(); ++p)
+				sk_buf_addf(out, " %u", (unsigned)*p);
+			sk_buf_addc(out, '\n');
+		}
+		for (Xapian::valueno v = 0; v <= SLOT_TOPICS; v++) {
+			std::string s = doc.get_value(v);
+			sk_buf_addf(out, "value %u: ", (unsigned)v);
+			sk_buf_add(out, s.data(), s.size());
+			sk_buf_addc(out, '\n');
+		}
+		std::string data = doc.get_data();
+		sk_buf_add(out, data.data(), data.size());
+		return SK_OK;
+	} catch (...) {
+		return xap_error(err, "read xapian document");
+	}
+}
+
 int64_t
 sk_xdb_doccount(struct sk_xdb *db)
 {
+	settle(db); /* a writer's background commits */
 	for (int i = 0; i < READ_TRIES; i++) {
 		try {
 			return (int64_t)db->db->get_doccount();
@@ -692,6 +886,7 @@ sk_xdb_search(struct sk_xdb *db, struct sk_arena *a,
 		*all_ids_out = nullptr;
 		*n_all_out = 0;
 	}
+	settle(db); /* a writer's background commits */
 	if (db->federated)
 		return sk_err_set(err, SK_EINVAL,
 				  "federated index: use sk_xdb_fed_search");
@@ -720,14 +915,14 @@ sk_xdb_search(struct sk_xdb *db, struct sk_arena *a,
 			 * MSet's estimate stays an estimate for a short page
 			 * (measured: 70 for 50 threads under OP_SYNONYM). */
 			enq.add_matchspy(&spy);
-			if (s->collapse_threads)
+			if (s->collapse_threads && !s->caller_counts_threads)
 				enq.add_matchspy(&threads);
 			Xapian::MSet ms = enq.get_mset(
 				(Xapian::doccount)s->offset,
 				(Xapian::doccount)s->limit, all);
 			for (auto it = ms.begin(); it != ms.end(); ++it)
 				page.push_back(*it);
-			if (s->collapse_threads)
+			if (s->collapse_threads && !s->caller_counts_threads)
 				for (auto v = threads.values_begin();
 				     v != threads.values_end(); ++v)
 					total++;

@@ -109,7 +109,7 @@ sk_ingest_mbox(struct sk_ingest *ing, const char *path, struct sk_err *err)
 	struct sk_source_state st;
 	struct stat sb;
 	const char *map;
-	size_t size, off;
+	size_t size, off, dropped;
 	bool rd;
 	int fd;
 	enum sk_status rc = SK_OK;
@@ -143,6 +143,7 @@ sk_ingest_mbox(struct sk_ingest *ing, const char *path, struct sk_err *err)
 	}
 	rd = size >= 13 && !memcmp(map, "From mboxrd@z", 13);
 	off = (size_t)st.mbox_offset;
+	dropped = 0;
 	if (off > size || (off < size && !is_separator(map, size, off))) {
 		/* The file was replaced or rewritten: read it all again
 		 * (what is stored already is recognised as such). */
@@ -180,6 +181,14 @@ sk_ingest_mbox(struct sk_ingest *ing, const char *path, struct sk_err *err)
 		pos.mbox_offset = (int64_t)next;
 		rc = sk_ingest_submit_owned(ing, raw, len, cut, &pos, err);
 		off = next;
+		/* The pages read are copied out: drop them, or the mapped
+		 * file counts in RSS as it is read (H4, issue 9). */
+		if (off - dropped >= ((size_t)16 << 20)) {
+			size_t to = off & ~((size_t)sysconf(_SC_PAGESIZE) - 1);
+			madvise((void *)(map + dropped), to - dropped,
+			        MADV_DONTNEED);
+			dropped = to;
+		}
 	}
 	munmap((void *)map, size);
 	if (!rc)

@@ -129,6 +129,8 @@ sk_ingest_new(struct sk_index *ix, const struct sk_ingest_settings *set,
 		free(ing);
 		return rc;
 	}
+	/* Bulk mode: Xapian commits a batch while the next is stored. */
+	sk_index_set_bulk(ix, true);
 	*ing_out = ing;
 	return SK_OK;
 }
@@ -553,6 +555,12 @@ sk_ingest_finish(struct sk_ingest **ingp, struct sk_err *err)
 	rc = sk_ingest_flush(ing, err);
 	if (rc)
 		drop_batch(ing);
+	/* The last batch's Xapian commit runs in the background: wait for
+	 * it here so that its failure is this run's error. */
+	if (!rc && (rc = sk_index_xapian_catch_up(ing->ix, &ing->fatal_err)) &&
+	    err)
+		*err = ing->fatal_err;
+	sk_index_set_bulk(ing->ix, false);
 	sk_pool_free(&ing->pool);
 	/* After a fatal error the rest was never stored; its positions were
 	 * not recorded either, so the next run reads it again. */

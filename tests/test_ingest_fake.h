@@ -182,6 +182,13 @@ sk_index_xapian_catch_up(struct sk_index *ix, struct sk_err *err)
 	return SK_OK;
 }
 
+void
+sk_index_set_bulk(struct sk_index *ix, bool on)
+{
+	(void)ix;
+	(void)on;
+}
+
 /* The fake holds nothing back: what ingest flagged is what it stored. */
 unsigned
 sk_index_added_flags(const struct sk_index *ix)
