@@ -1239,6 +1239,57 @@ sk_index_message_approve(struct sk_index *ix, int64_t message_row_id,
 	return rc;
 }
 
+enum sk_status
+sk_index_held_messages(struct sk_index *ix, struct sk_arena *a,
+		       int64_t thread_id, size_t offset, size_t limit,
+		       struct sk_message_row **rows_out, size_t *n_out,
+		       int64_t *total_out, struct sk_err *err)
+{
+	sqlite3_stmt *st;
+	struct sk_message_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	enum sk_status rc;
+	int step;
+
+	limit = limit == 0 ? 50 : limit > 500 ? 500 : limit;
+	if (total_out) {
+		rc = get_i64(ix, err, total_out,
+			     "SELECT count(*) FROM messages WHERE " HELD
+			     " AND (?1 = 0 OR thread_id = ?1)",
+			     "i", thread_id);
+		if (rc)
+			return rc;
+	}
+	st = prepf(ix, err,
+		   "SELECT id, message_id, thread_id, subject, from_name, "
+		   "from_addr, date, flags FROM messages WHERE " HELD
+		   " AND (?1 = 0 OR thread_id = ?1) ORDER BY date, id "
+		   "LIMIT ?2 OFFSET ?3",
+		   "iii", thread_id, (int64_t)limit, (int64_t)offset);
+	if (!st)
+		return err->code;
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		struct sk_message_row *r;
+		rows = arena_grow(a, rows, n, &cap, sizeof(*rows));
+		r = &rows[n++];
+		memset(r, 0, sizeof(*r));
+		r->id = sqlite3_column_int64(st, 0);
+		r->message_id = col_str0(a, st, 1);
+		r->thread_id = sqlite3_column_int64(st, 2);
+		r->subject = col_str0(a, st, 3);
+		r->from_name = col_str0(a, st, 4);
+		r->from_addr = col_str0(a, st, 5);
+		r->date = (time_t)sqlite3_column_int64(st, 6);
+		r->flags = (unsigned)sqlite3_column_int(st, 7);
+	}
+	sqlite3_finalize(st);
+	if (step != SQLITE_DONE)
+		return sk_ix_error(ix, step, "list held mail", err);
+	*rows_out = rows;
+	*n_out = n;
+	return SK_OK;
+}
+
 static enum sk_status
 undo_approve(struct sk_index *ix, const json_t *new, struct sk_err *err)
 {
@@ -1802,6 +1853,345 @@ undo_practice(struct sk_index *ix, const json_t *old, const json_t *new,
 	return rc;
 }
 
+/* ---- the taxonomy ---------------------------------------------------------------- */
+
+#define TOPIC_NAME_MAX 120
+#define TOPIC_DESC_MAX 2000
+#define TOPIC_KEYWORDS_MAX 8000
+#define TOPIC_TAGS_MAX 1000
+
+static bool
+slug_ok(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+	return n && n < 64 &&
+	       strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+}
+
+/* Keywords as the classifier reads them: words, each maybe with ":w". */
+static bool
+keywords_ok(const char *s)
+{
+	for (const char *p = s + strspn(s, " \t\n"); *p;) {
+		size_t len = strcspn(p, " \t\n");
+		const char *colon = memchr(p, ':', len);
+		if (colon) {
+			char buf[32], *end;
+			size_t wl = len - (size_t)(colon - p) - 1;
+			double w;
+			if (colon == p || wl == 0 || wl >= sizeof(buf))
+				return false;
+			memcpy(buf, colon + 1, wl);
+			buf[wl] = '\0';
+			w = strtod(buf, &end);
+			if (*end || !(w > 0 && w <= 10))
+				return false;
+		}
+		p += len;
+		p += strspn(p, " \t\n");
+	}
+	return true;
+}
+
+static enum sk_status
+text_ok(const char *s, size_t max, bool one_line, const char *field,
+	struct sk_err *err)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n > max)
+		return sk_err_set(err, SK_EINVAL,
+				  "Pole „%s” jest za długie (najwyżej %zu "
+				  "bajtów).",
+				  field, max);
+	if (n && !sk_utf8_valid(s, n))
+		return sk_err_set(err, SK_EINVAL,
+				  "Pole „%s” zawiera nieprawidłowe znaki.",
+				  field);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 &&
+		    (one_line || (s[i] != '\n' && s[i] != '\r' && s[i] != '\t')))
+			return sk_err_set(err, SK_EINVAL,
+					  "Pole „%s” zawiera znaki sterujące.",
+					  field);
+	return SK_OK;
+}
+
+/* Check d; *parent_out gets the parent's id (0: first level). self is the
+ * topic edited (0 when adding). */
+static enum sk_status
+topic_def_check(struct sk_index *ix, const struct sk_topic_def *d,
+		int64_t self, int64_t *parent_out, struct sk_err *err)
+{
+	int64_t x;
+	enum sk_status rc;
+
+	*parent_out = 0;
+	if (!d->name || !*d->name || strspn(d->name, " ") == strlen(d->name))
+		return sk_err_set(err, SK_EINVAL, "Podaj nazwę tematu.");
+	if ((rc = text_ok(d->name, TOPIC_NAME_MAX, true, "nazwa", err)) ||
+	    (rc = text_ok(d->description, TOPIC_DESC_MAX, false, "opis",
+			  err)) ||
+	    (rc = text_ok(d->keywords, TOPIC_KEYWORDS_MAX, false,
+			  "słowa kluczowe", err)) ||
+	    (rc = text_ok(d->subject_tags, TOPIC_TAGS_MAX, true,
+			  "znaczniki tematu wiadomości", err)))
+		return rc;
+	if (d->keywords && !keywords_ok(d->keywords))
+		return sk_err_set(err, SK_EINVAL,
+				  "Słowa kluczowe: wagę podaj po dwukropku "
+				  "jako liczbę od 0 do 10, np. „przetarg:0.5”.");
+	if (!d->parent_slug || !*d->parent_slug)
+		return SK_OK;
+	rc = get_i64(ix, err, parent_out,
+		     "SELECT id FROM topics WHERE slug = ?1 AND parent_id IS "
+		     "NULL",
+		     "t", d->parent_slug);
+	if (rc == SK_ENOTFOUND)
+		return sk_err_set(err, SK_EINVAL,
+				  "Tematem nadrzędnym może być tylko istniejący "
+				  "temat pierwszego poziomu.");
+	if (rc)
+		return rc;
+	if (*parent_out == self)
+		return sk_err_set(err, SK_EINVAL,
+				  "Temat nie może być nadrzędny sam dla siebie.");
+	if (self && !get_i64(ix, NULL, &x,
+			     "SELECT 1 FROM topics WHERE parent_id = ?1", "i",
+			     self))
+		return sk_err_set(err, SK_EINVAL,
+				  "Ten temat ma podtematy: nie może mieć tematu "
+				  "nadrzędnego (najwyżej dwa poziomy).");
+	return SK_OK;
+}
+
+static json_t *
+topic_json(struct sk_index *ix, int64_t id)
+{
+	sqlite3_stmt *st = prepf(
+		ix, NULL,
+		"SELECT t.slug, t.name, t.description, t.keywords, "
+		"t.subject_tags, p.slug FROM topics t LEFT JOIN topics p ON "
+		"p.id = t.parent_id WHERE t.id = ?1",
+		"i", id);
+	json_t *j = NULL;
+	if (st && sqlite3_step(st) == SQLITE_ROW)
+		j = json_pack(
+			"{s:s,s:s,s:s,s:s,s:s,s:o}", "slug",
+			(const char *)sqlite3_column_text(st, 0), "name",
+			(const char *)sqlite3_column_text(st, 1), "description",
+			(const char *)sqlite3_column_text(st, 2), "keywords",
+			(const char *)sqlite3_column_text(st, 3), "subject_tags",
+			(const char *)sqlite3_column_text(st, 4), "parent",
+			jstr((const char *)sqlite3_column_text(st, 5)));
+	sqlite3_finalize(st);
+	return j ? j : json_null();
+}
+
+/* The classifier of every handle (this one and other processes') is
+ * rebuilt from the new definitions: classify.c watches this meta key. */
+static enum sk_status
+topics_changed(struct sk_index *ix, struct sk_err *err)
+{
+	enum sk_status rc = run(
+		ix, err,
+		"INSERT INTO meta(key, value) VALUES ('topics.generation', '1') "
+		"ON CONFLICT(key) DO UPDATE SET value = "
+		"CAST(CAST(value AS INTEGER) + 1 AS TEXT)",
+		"");
+	sk_classifier_free(&ix->classifier);
+	return rc;
+}
+
+struct topic_save_ctx {
+	const struct sk_topic_def *d;
+	bool create;
+	const char *actor;
+	int64_t audit;
+};
+
+static enum sk_status
+topic_save_tx(struct sk_index *ix, void *vctx, struct sk_err *err)
+{
+	struct topic_save_ctx *c = vctx;
+	const struct sk_topic_def *d = c->d;
+	int64_t id = 0, parent;
+	json_t *old = NULL, *new = NULL;
+	char *object;
+	size_t olen;
+	enum sk_status rc;
+
+	if (!slug_ok(d->slug))
+		return sk_err_set(err, SK_EINVAL,
+				  "Adres tematu: od 1 do 63 znaków, małe "
+				  "litery bez polskich znaków, cyfry i „-”.");
+	rc = get_i64(ix, err, &id, "SELECT id FROM topics WHERE slug = ?1",
+		     "t", d->slug);
+	if (c->create && rc == SK_OK)
+		return sk_err_set(err, SK_EEXIST,
+				  "Temat o adresie „%s” już istnieje.", d->slug);
+	if (!c->create && rc == SK_ENOTFOUND)
+		return sk_err_set(err, SK_ENOTFOUND, "no topic '%s'", d->slug);
+	if (rc && rc != SK_ENOTFOUND)
+		return rc;
+	if ((rc = topic_def_check(ix, d, c->create ? 0 : id, &parent, err)))
+		return rc;
+	if (c->create) {
+		old = json_null();
+		rc = run(ix, err,
+			 "INSERT INTO topics(slug, name, description, keywords, "
+			 "subject_tags, parent_id, position) VALUES (?1, ?2, "
+			 "?3, ?4, ?5, nullif(?6, 0), (SELECT coalesce(max("
+			 "position), -1) + 1 FROM topics))",
+			 "ttttti", d->slug, d->name, nz(d->description),
+			 nz(d->keywords), nz(d->subject_tags), parent);
+		id = sqlite3_last_insert_rowid(ix->db);
+	} else {
+		old = topic_json(ix, id);
+		rc = run(ix, err,
+			 "UPDATE topics SET name = ?2, description = ?3, "
+			 "keywords = ?4, subject_tags = ?5, parent_id = "
+			 "nullif(?6, 0) WHERE id = ?1",
+			 "itttti", id, d->name, nz(d->description),
+			 nz(d->keywords), nz(d->subject_tags), parent);
+	}
+	if (!rc)
+		rc = topics_changed(ix, err);
+	new = topic_json(ix, id);
+	olen = strlen(d->slug) + 8;
+	object = sk_xmalloc(olen);
+	snprintf(object, olen, "topic:%s", d->slug);
+	if (!rc)
+		rc = audit_add(ix, c->actor, c->create ? "topic.add" : "topic.edit",
+			       object, d->name, old, new, 0, &c->audit, err);
+	free(object);
+	json_decref(old);
+	json_decref(new);
+	return rc;
+}
+
+enum sk_status
+sk_index_topic_save(struct sk_index *ix, const struct sk_topic_def *d,
+		    bool create, const char *actor, int64_t *audit_id_out,
+		    struct sk_err *err)
+{
+	struct topic_save_ctx c = { d, create, actor, 0 };
+	enum sk_status rc = sk_index_autotx(ix, topic_save_tx, &c, err);
+	if (audit_id_out)
+		*audit_id_out = rc ? 0 : c.audit;
+	return rc;
+}
+
+enum sk_status
+sk_index_topic_def(struct sk_index *ix, struct sk_arena *a, const char *slug,
+		   struct sk_topic_def *out, struct sk_err *err)
+{
+	sqlite3_stmt *st = prepf(
+		ix, err,
+		"SELECT t.slug, t.name, t.description, t.keywords, "
+		"t.subject_tags, p.slug FROM topics t LEFT JOIN topics p ON "
+		"p.id = t.parent_id WHERE t.slug = ?1",
+		"t", slug ? slug : "");
+	int rc;
+	if (!st)
+		return err->code;
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		out->slug = col_str0(a, st, 0);
+		out->name = col_str0(a, st, 1);
+		out->description = col_str0(a, st, 2);
+		out->keywords = col_str0(a, st, 3);
+		out->subject_tags = col_str0(a, st, 4);
+		out->parent_slug = col_str(a, st, 5);
+	}
+	sqlite3_finalize(st);
+	if (rc == SQLITE_DONE)
+		return sk_err_set(err, SK_ENOTFOUND, "no topic '%s'",
+				  slug ? slug : "");
+	if (rc != SQLITE_ROW)
+		return sk_ix_error(ix, rc, "read topic", err);
+	return SK_OK;
+}
+
+static enum sk_status
+undo_topic(struct sk_index *ix, const json_t *old, const json_t *new,
+	   struct sk_err *err)
+{
+	const char *slug = jget_str(new, "slug");
+	int64_t id, parent = 0, x;
+	json_t *cur;
+	bool same;
+	enum sk_status rc;
+
+	rc = get_i64(ix, err, &id, "SELECT id FROM topics WHERE slug = ?1",
+		     "t", slug);
+	if (rc == SK_ENOTFOUND)
+		return sk_err_set(err, SK_EINVAL, "Tematu „%s” już nie ma.",
+				  slug ? slug : "");
+	if (rc)
+		return rc;
+	cur = topic_json(ix, id);
+	same = json_equal(cur, new);
+	json_decref(cur);
+	if (!same)
+		return sk_err_set(err, SK_EINVAL,
+				  "Temat zmienił się od tamtej pory.");
+	if (json_is_null(old)) { /* undo of an addition: it goes */
+		if (!get_i64(ix, NULL, &x,
+			     "SELECT 1 FROM thread_topics WHERE topic_id = ?1 "
+			     "AND source = 'manual' UNION ALL SELECT 1 FROM "
+			     "message_topics WHERE topic_id = ?1 AND source = "
+			     "'manual' UNION ALL SELECT 1 FROM topic_pins WHERE "
+			     "topic_id = ?1 UNION ALL SELECT 1 FROM "
+			     "practice_topics WHERE topic_id = ?1 UNION ALL "
+			     "SELECT 1 FROM topics WHERE parent_id = ?1 LIMIT 1",
+			     "i", id))
+			return sk_err_set(err, SK_EINVAL,
+					  "Temat jest już używany (ręczne "
+					  "decyzje, przypięcia, praktyki lub "
+					  "podtematy): nie można cofnąć jego "
+					  "dodania.");
+		/* Messages classified with it: their documents change. */
+		sqlite3_stmt *st = prepf(ix, err,
+					 "SELECT message_id FROM message_topics "
+					 "WHERE topic_id = ?1",
+					 "i", id);
+		int64_t *ids = NULL;
+		size_t n = 0, cap = 0;
+		if (!st)
+			return err->code;
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			sk_xgrow((void **)&ids, &cap, n + 1, sizeof(*ids));
+			ids[n++] = sqlite3_column_int64(st, 0);
+		}
+		sqlite3_finalize(st);
+		for (size_t i = 0; i < n; i++)
+			sk_index_mark_dirty(ix, ids[i]);
+		free(ids);
+		rc = run(ix, err, "DELETE FROM topics WHERE id = ?1", "i", id);
+	} else {
+		const char *ps = jget_str(old, "parent");
+		if (ps && get_i64(ix, err, &parent,
+				  "SELECT id FROM topics WHERE slug = ?1 AND "
+				  "parent_id IS NULL",
+				  "t", ps))
+			return sk_err_set(err, SK_EINVAL,
+					  "Dawnego tematu nadrzędnego „%s” już "
+					  "nie ma.",
+					  ps);
+		rc = run(ix, err,
+			 "UPDATE topics SET name = ?2, description = ?3, "
+			 "keywords = ?4, subject_tags = ?5, parent_id = "
+			 "nullif(?6, 0) WHERE id = ?1",
+			 "itttti", id, jget_str(old, "name"),
+			 nz(jget_str(old, "description")),
+			 nz(jget_str(old, "keywords")),
+			 nz(jget_str(old, "subject_tags")), parent);
+	}
+	if (!rc)
+		rc = topics_changed(ix, err);
+	return rc;
+}
+
 /* ---- undo ------------------------------------------------------------------------ */
 
 struct undo_ctx {
@@ -1907,6 +2297,9 @@ undo_tx(struct sk_index *ix, void *vctx, struct sk_err *err)
 		rc = undo_pin(ix, old, new, err);
 	} else if (!strcmp(action, "message.approve")) {
 		rc = undo_approve(ix, new, err);
+	} else if (!strcmp(action, "topic.add") ||
+		   !strcmp(action, "topic.edit")) {
+		rc = undo_topic(ix, old, new, err);
 	} else if (!strncmp(action, "practice.", 9)) {
 		rc = undo_practice(ix, old, new, object, c->actor, err);
 	} else {
@@ -2259,6 +2652,11 @@ sk_index_topics(struct sk_index *ix, struct sk_arena *a,
 		const struct sk_viewer *v, struct sk_topic_row **rows_out,
 		size_t *n_out, struct sk_err *err)
 {
+	/* Every page lists the topics: kept per handle (facets.c). */
+	struct sk_ix_version ver;
+	if (sk_index_topics_cached(ix, a, v && v->coordinator, rows_out,
+				   n_out, &ver))
+		return SK_OK;
 	sqlite3_stmt *st = prep(
 		ix,
 		"SELECT t.id, t.slug, t.name, t.description, p.slug, (SELECT "
@@ -2290,6 +2688,7 @@ sk_index_topics(struct sk_index *ix, struct sk_arena *a,
 	sqlite3_finalize(st);
 	if (rc != SQLITE_DONE)
 		return sk_ix_error(ix, rc, "list topics", err);
+	sk_index_topics_keep(ix, v && v->coordinator, rows, n, &ver);
 	*rows_out = rows;
 	*n_out = n;
 	return SK_OK;
@@ -2472,6 +2871,12 @@ sk_index_quarters(struct sk_index *ix, struct sk_arena *a,
 		  const struct sk_viewer *v, struct sk_quarter_row **rows_out,
 		  size_t *n_out, struct sk_err *err)
 {
+	/* Counting every quarter is slow on a big archive: the rows are
+	 * kept per handle until the store changes (facets.c). */
+	struct sk_ix_version ver;
+	if (sk_index_quarters_cached(ix, a, v && v->coordinator, rows_out,
+				     n_out, &ver))
+		return SK_OK;
 	sqlite3_stmt *st = prep(ix,
 				"SELECT min(date), max(date) FROM messages "
 				"WHERE date > 0",
@@ -2539,6 +2944,8 @@ sk_index_quarters(struct sk_index *ix, struct sk_arena *a,
 	}
 	*rows_out = rows;
 	*n_out = n;
+	if (!rc)
+		sk_index_quarters_keep(ix, v && v->coordinator, rows, n, &ver);
 out:
 	sqlite3_finalize(cnt_t);
 	sqlite3_finalize(cnt_m);

@@ -82,6 +82,12 @@ struct sk_message {
  * --watch) call it while idle. */
 enum sk_status sk_index_xapian_catch_up(struct sk_index *ix,
 					struct sk_err *err);
+/* Bulk writers (ingest): let sk_index_commit leave Xapian's inverter and
+ * commit to a background thread while the next batch is stored, and read
+ * the store without mmap so that memory stays flat as it grows. Other
+ * handles then see a batch in Xapian up to one batch late; the store and
+ * FTS5 are not affected, and sk_index_xapian_catch_up or closing waits. */
+void sk_index_set_bulk(struct sk_index *ix, bool on);
 
 /* Group many adds into one transaction (and one Xapian commit). Nesting is
  * not supported. Without begin/commit each add is its own transaction. */
@@ -744,6 +750,27 @@ enum sk_status sk_index_digest_items(struct sk_index *ix, struct sk_arena *a,
 				     struct sk_digest_item **items_out,
 				     size_t *n_out, struct sk_err *err);
 
+/* A practice record for a digest: what the mail shows, and no contact
+ * data (mail is forwarded; the record's page shows the contact person to
+ * logged-in partners). */
+struct sk_digest_practice {
+	int64_t id;
+	const char *title;
+	const char *partner_name; /* the municipality, NULL when none */
+	const char *topics;	  /* all its topic names, ", "-separated */
+	time_t validated_at;
+};
+/* Practice records of the user's topics (of period p) published in
+ * [from, to): those that became validated then (the audit entry of the
+ * change of status: created as validated, updated, or an undo) and are
+ * validated still. Newest first, each record once. */
+enum sk_status sk_index_digest_practices(struct sk_index *ix,
+					 struct sk_arena *a, int64_t user_id,
+					 enum sk_period p, time_t from,
+					 time_t to,
+					 struct sk_digest_practice **rows_out,
+					 size_t *n_out, struct sk_err *err);
+
 /* ---- curation and practice records (topics issue) ---- */
 
 /* The topic model: multinomial naive Bayes over lemmas, learnt from the
@@ -842,6 +869,44 @@ enum sk_status sk_index_message_approve(struct sk_index *ix,
 					const char *actor,
 					int64_t *audit_id_out,
 					struct sk_err *err);
+
+/* Held mail still waiting for a coordinator (held, not approved), oldest
+ * first: of one thread (thread_id > 0) or all. List rows: no body, no
+ * attachments, no topics. limit 0 = 50, at most 500; *total_out (may be
+ * NULL) the exact count. */
+enum sk_status sk_index_held_messages(struct sk_index *ix, struct sk_arena *a,
+				      int64_t thread_id, size_t offset,
+				      size_t limit,
+				      struct sk_message_row **rows_out,
+				      size_t *n_out, int64_t *total_out,
+				      struct sk_err *err);
+
+/* The taxonomy, edited by coordinators (issue 5, "web for
+ * coordinators"; operators may also load a file, sk_index_load_taxonomy).
+ * A topic's fields as schema/taxonomy.txt has them. */
+struct sk_topic_def {
+	const char *slug;	  /* [a-z0-9-], 1..63 bytes */
+	const char *name;	  /* required, one line, <= 120 bytes */
+	const char *parent_slug;  /* NULL or "" at the first level */
+	const char *description;  /* <= 2000 bytes */
+	const char *keywords;	  /* lemmas, space separated, "x:0.5" weighs
+				     one (0 < w <= 10); <= 8000 bytes */
+	const char *subject_tags; /* '|' separated, <= 1000 bytes */
+};
+/* One topic's definition, strings from a. SK_ENOTFOUND: unknown slug. */
+enum sk_status sk_index_topic_def(struct sk_index *ix, struct sk_arena *a,
+				  const char *slug, struct sk_topic_def *out,
+				  struct sk_err *err);
+/* Change topic d->slug (create: add it, last in the taxonomy). Audited as
+ * "topic.edit" / "topic.add" (object "topic:SLUG") and undoable; undoing
+ * an addition deletes the topic, refused while a manual decision, a pin or
+ * a practice record uses it. SK_EEXIST: create with a slug in use. Every
+ * handle's classifier picks the change up for new mail;
+ * sk_index_classify(ix, true, ...) applies it to the archive. */
+enum sk_status sk_index_topic_save(struct sk_index *ix,
+				   const struct sk_topic_def *d, bool create,
+				   const char *actor, int64_t *audit_id_out,
+				   struct sk_err *err);
 
 /* ---- good-practice records ---- */
 

@@ -612,6 +612,19 @@ approving_held_mail_shows_it(void **state)
 					  &n, &total, &err),
 			 SK_OK);
 	assert_int_equal(total, 1);
+	/* The queue lists it, all or by thread. */
+	assert_int_equal(sk_index_held_messages(fx->ix, fx->a, 0, 0, 0, &msgs,
+						&n, &total, &err),
+			 SK_OK);
+	assert_int_equal(n, 1);
+	assert_int_equal(total, 1);
+	assert_int_equal(msgs[0].id, held);
+	assert_string_equal(msgs[0].from_addr, "oferta@firma.example");
+	assert_int_equal(sk_index_held_messages(fx->ix, fx->a, thread_of(fx, ok),
+						0, 0, &msgs, &n, &total, &err),
+			 SK_OK);
+	assert_int_equal(n, 0);
+	assert_int_equal(total, 0);
 	assert_int_equal(sk_index_message_approve(fx->ix, ok, ACTOR, NULL, &err),
 			 SK_EINVAL);
 	assert_int_equal(sk_index_message_approve(fx->ix, held, ACTOR, &audit,
@@ -624,6 +637,10 @@ approving_held_mail_shows_it(void **state)
 					  &n, &total, &err),
 			 SK_OK);
 	assert_int_equal(total, 2);
+	assert_int_equal(sk_index_held_messages(fx->ix, fx->a, 0, 0, 0, &msgs,
+						&n, NULL, &err),
+			 SK_OK);
+	assert_int_equal(n, 0);
 	assert_int_equal(sk_index_audit_undo(fx->ix, audit, ACTOR, &err), SK_OK);
 	assert_int_equal(sk_index_thread(fx->ix, fx->a, &partner,
 					 thread_of(fx, held), &tr, &msgs, &n,
@@ -969,6 +986,144 @@ quarters_count_exactly_in_polish_time(void **state)
 			 SK_EINVAL);
 }
 
+/* ---- the taxonomy ---------------------------------------------------------- */
+
+static void
+taxonomy_edits_are_checked_audited_and_undone(void **state)
+{
+	struct fx *fx = *state;
+	struct sk_err err = { 0 };
+	struct sk_topic_def d = { 0 }, got;
+	struct sk_audit_row *rows;
+	size_t n;
+	int64_t edit_id = 0, add_id = 0, thread, gen0, gen1;
+	const char *before;
+
+	assert_int_equal(sk_index_topic_def(fx->ix, fx->a, "woda-scieki", &got,
+					    &err),
+			 SK_OK);
+	before = got.keywords;
+	assert_non_null(strstr(before, "wodociąg"));
+	assert_null(got.parent_slug);
+	gen0 = q64(fx, "SELECT CAST(value AS INTEGER) + 0 * ?1 FROM meta "
+		       "WHERE key = 'topics.generation'", 0);
+
+	/* Edit: the classifier uses the new keywords for new mail. */
+	d = got;
+	d.name = "Woda i ścieki";
+	d.keywords = "kanalizacja deszczówka:0.9";
+	assert_int_equal(sk_index_topic_save(fx->ix, &d, false, ACTOR,
+					     &edit_id, &err),
+			 SK_OK);
+	assert_true(edit_id > 0);
+	gen1 = q64(fx, "SELECT CAST(value AS INTEGER) + 0 * ?1 FROM meta "
+		       "WHERE key = 'topics.generation'", 0);
+	assert_true(gen1 > gen0);
+	thread = thread_of(fx, add(fx, "a.kowalczyk@brzozowka.example",
+				   "Opłata za deszczówkę",
+				   "Jak naliczacie opłatę za deszczówkę?", NULL,
+				   NULL));
+	assert_string_equal(thread_topics(fx, thread), "woda-scieki");
+	assert_int_equal(sk_index_audit_list(fx->ix, fx->a, "topic:woda-scieki",
+					     0, 10, &rows, &n, &err),
+			 SK_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(rows[0].action, "topic.edit");
+	assert_string_equal(rows[0].actor, ACTOR);
+	assert_true(rows[0].can_undo);
+
+	/* Bad input changes nothing. */
+	d.keywords = "przetarg:dużo";
+	assert_int_equal(sk_index_topic_save(fx->ix, &d, false, ACTOR, NULL,
+					     &err),
+			 SK_EINVAL);
+	d.keywords = "ok";
+	d.parent_slug = "nie-ma-takiego";
+	assert_int_equal(sk_index_topic_save(fx->ix, &d, false, ACTOR, NULL,
+					     &err),
+			 SK_EINVAL);
+	d.parent_slug = "zamowienia-ponizej-progu"; /* a second level one */
+	assert_int_equal(sk_index_topic_save(fx->ix, &d, false, ACTOR, NULL,
+					     &err),
+			 SK_EINVAL);
+	d.parent_slug = NULL;
+	d.name = " ";
+	assert_int_equal(sk_index_topic_save(fx->ix, &d, false, ACTOR, NULL,
+					     &err),
+			 SK_EINVAL);
+	d.name = "Nazwa\nw dwóch liniach";
+	assert_int_equal(sk_index_topic_save(fx->ix, &d, false, ACTOR, NULL,
+					     &err),
+			 SK_EINVAL);
+	d.name = "x";
+	d.slug = "nie-ma-takiego";
+	assert_int_equal(sk_index_topic_save(fx->ix, &d, false, ACTOR, NULL,
+					     &err),
+			 SK_ENOTFOUND);
+	assert_int_equal(sk_index_topic_def(fx->ix, fx->a, "woda-scieki", &got,
+					    &err),
+			 SK_OK);
+	assert_string_equal(got.name, "Woda i ścieki");
+
+	/* Add a subtopic; a second one with the same slug is refused. */
+	memset(&d, 0, sizeof(d));
+	d.slug = "deszczowka";
+	d.name = "Wody opadowe";
+	d.parent_slug = "woda-scieki";
+	d.description = "Opłaty za odprowadzanie wód opadowych.";
+	d.subject_tags = "Deszczówka";
+	d.keywords = "deszczówka wody_opadowe";
+	assert_int_equal(sk_index_topic_save(fx->ix, &d, true, ACTOR, &add_id,
+					     &err),
+			 SK_OK);
+	assert_int_equal(sk_index_topic_save(fx->ix, &d, true, ACTOR, NULL,
+					     &err),
+			 SK_EEXIST);
+	d.slug = "Zła Nazwa";
+	assert_int_equal(sk_index_topic_save(fx->ix, &d, true, ACTOR, NULL,
+					     &err),
+			 SK_EINVAL);
+	assert_int_equal(sk_index_topic_def(fx->ix, fx->a, "deszczowka", &got,
+					    &err),
+			 SK_OK);
+	assert_string_equal(got.parent_slug, "woda-scieki");
+	assert_string_equal(got.subject_tags, "Deszczówka");
+	/* The parent now has a subtopic: it cannot get a parent itself. */
+	assert_int_equal(sk_index_topic_def(fx->ix, fx->a, "woda-scieki", &d,
+					    &err),
+			 SK_OK);
+	d.parent_slug = "zamowienia";
+	assert_int_equal(sk_index_topic_save(fx->ix, &d, false, ACTOR, NULL,
+					     &err),
+			 SK_EINVAL);
+
+	/* A pin on the new topic blocks undoing its addition. */
+	assert_int_equal(sk_index_topic_pin(fx->ix, "deszczowka", thread, 0,
+					    NULL, ACTOR, NULL, &err),
+			 SK_OK);
+	assert_int_equal(sk_index_audit_undo(fx->ix, add_id, ACTOR, &err),
+			 SK_EINVAL);
+	assert_int_equal(sk_index_topic_unpin(fx->ix, "deszczowka", thread,
+					      ACTOR, NULL, &err),
+			 SK_OK);
+	assert_int_equal(sk_index_audit_undo(fx->ix, add_id, ACTOR, &err),
+			 SK_OK);
+	assert_int_equal(sk_index_topic_def(fx->ix, fx->a, "deszczowka", &got,
+					    &err),
+			 SK_ENOTFOUND);
+
+	/* Undo the edit: the old definition is back. */
+	assert_int_equal(sk_index_audit_undo(fx->ix, edit_id, ACTOR, &err),
+			 SK_OK);
+	assert_int_equal(sk_index_topic_def(fx->ix, fx->a, "woda-scieki", &got,
+					    &err),
+			 SK_OK);
+	assert_string_equal(got.name, "Wodociągi i kanalizacja");
+	assert_string_equal(got.keywords, before);
+	assert_int_equal(sk_index_audit_undo(fx->ix, edit_id, ACTOR, &err),
+			 SK_EINVAL);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 #define TX(f) cmocka_unit_test_setup_teardown(f, setup_xapian, teardown)
 
@@ -989,6 +1144,7 @@ main(void)
 		T(onboarding_path_on_a_small_store),
 		T(glossary_explains_acronyms),
 		T(quarters_count_exactly_in_polish_time),
+		T(taxonomy_edits_are_checked_audited_and_undone),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

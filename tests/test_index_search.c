@@ -7,6 +7,7 @@
 #include "index/sk_index.h"
 #include "schema/sk_schema.h"
 
+#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -682,6 +683,301 @@ readers_see_new_commits(void **state)
 	sk_arena_free(&a);
 }
 
+/* ---- facets against a plain SQL count ------------------------------------- */
+
+/* The facets as the SQL joins count them over the ids of the match set:
+ * "slug|label|count;..." in their order. unit is m.id or m.thread_id. */
+static const char *
+sql_facets(struct sk_arena *a, sqlite3 *db, const char *kind,
+	   const char *unit, const char *json)
+{
+	const char *sql;
+	sqlite3_stmt *st;
+	struct sk_buf b;
+	const char *out;
+
+	if (!strcmp(kind, "topics"))
+		sql = sk_arena_printf(
+			a,
+			"SELECT t.slug, t.name, count(DISTINCT %s) AS c FROM "
+			"json_each(?1) j JOIN messages m ON m.id = j.value "
+			"JOIN thread_topics tt ON tt.thread_id = m.thread_id "
+			"AND tt.removed = 0 JOIN topics t ON t.id = "
+			"tt.topic_id GROUP BY t.id ORDER BY c DESC, "
+			"t.position, t.slug",
+			unit);
+	else if (!strcmp(kind, "partners"))
+		sql = sk_arena_printf(
+			a,
+			"SELECT p.slug, p.name, count(DISTINCT %s) AS c FROM "
+			"json_each(?1) j JOIN messages m ON m.id = j.value "
+			"JOIN partners p ON p.id = m.partner_id GROUP BY p.id "
+			"ORDER BY c DESC, p.slug",
+			unit);
+	else
+		sql = sk_arena_printf(
+			a,
+			"SELECT strftime('%%Y', m.date, 'unixepoch') AS y, "
+			"strftime('%%Y', m.date, 'unixepoch'), count(DISTINCT "
+			"%s) FROM json_each(?1) j JOIN messages m ON m.id = "
+			"j.value GROUP BY y ORDER BY y DESC",
+			unit);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		fail_msg("prepare: %s", sqlite3_errmsg(db));
+	sqlite3_bind_text(st, 1, json, -1, SQLITE_STATIC);
+	sk_buf_init(&b, 1u << 20);
+	while (sqlite3_step(st) == SQLITE_ROW)
+		sk_buf_addf(&b, "%s|%s|%lld;", sqlite3_column_text(st, 0),
+			    sqlite3_column_text(st, 1),
+			    (long long)sqlite3_column_int64(st, 2));
+	sqlite3_finalize(st);
+	out = sk_arena_strndup(a, b.p, b.len);
+	sk_buf_release(&b);
+	return out;
+}
+
+static const char *
+facets_str(struct sk_arena *a, const struct sk_facet *v, size_t n)
+{
+	struct sk_buf b;
+	const char *out;
+	sk_buf_init(&b, 1u << 20);
+	for (size_t i = 0; i < n; i++)
+		sk_buf_addf(&b, "%s|%s|%lld;", v[i].value, v[i].label,
+			    (long long)v[i].count);
+	out = sk_arena_strndup(a, b.p, b.len);
+	sk_buf_release(&b);
+	return out;
+}
+
+/* Every facet of query q on handle x (both backends, messages and
+ * threads, reader and coordinator) equals the SQL count over its match
+ * set. Returns the collapsed topic facet of the coordinator's FTS5 run. */
+static const char *
+facets_match_sql(struct sk_arena *a, struct sk_index *x, sqlite3 *db,
+		 const char *query)
+{
+	const char *topics = "";
+	for (int b = SK_BACKEND_XAPIAN; b <= SK_BACKEND_FTS5; b++)
+		for (int view = 0; view < 4; view++) {
+			struct q o = { .backend = b, .reader = view & 1,
+				       .limit = 1000 };
+			struct sk_results all, r;
+			struct sk_err err = { 0 };
+			struct sk_buf json;
+			const char *unit = view & 2 ? "m.thread_id" : "m.id";
+
+			if (run(x, a, query, &o, &all, &err))
+				fail_msg("'%s': %s", query, err.msg);
+			assert_int_equal(all.total, (int64_t)all.n_hits);
+			sk_buf_init(&json, 1u << 20);
+			sk_buf_adds(&json, "[");
+			for (size_t i = 0; i < all.n_hits; i++)
+				sk_buf_addf(&json, "%s%lld", i ? "," : "",
+					    (long long)all.hits[i].id);
+			sk_buf_adds(&json, "]");
+			o.facets = true;
+			o.collapse = view & 2;
+			o.limit = 3;
+			if (run(x, a, query, &o, &r, &err))
+				fail_msg("'%s': %s", query, err.msg);
+			assert_string_equal(
+				facets_str(a, r.topics, r.n_topics),
+				sql_facets(a, db, "topics", unit, json.p));
+			assert_string_equal(
+				facets_str(a, r.partners, r.n_partners),
+				sql_facets(a, db, "partners", unit, json.p));
+			assert_string_equal(
+				facets_str(a, r.years, r.n_years),
+				sql_facets(a, db, "years", unit, json.p));
+			if (b == SK_BACKEND_FTS5 && view == 2)
+				topics = facets_str(a, r.topics, r.n_topics);
+			sk_buf_release(&json);
+		}
+	return topics;
+}
+
+static sqlite3 *
+open_sql(void)
+{
+	char path[4096];
+	sqlite3 *db = NULL;
+	snprintf(path, sizeof(path), "%s/skarbnica.db", tmp);
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) !=
+	    SQLITE_OK)
+		fail_msg("open %s", path);
+	return db;
+}
+
+static const char *const facet_queries[] = {
+	"\"\"", "odpady", "taryfa", "gmina", "budżet", "zamówienie",
+	"od:brzozowka.example", "ma:załącznik", "RODO -szkolenie",
+	"kategoria:zamowienia", "data:2024-01-01..2024-12-31", "woda OR odpady",
+};
+
+static void
+facets_equal_sql_counts(void **state)
+{
+	struct sk_arena *a = sk_arena_new(0);
+	sqlite3 *db = open_sql();
+	(void)state;
+	for (size_t i = 0; i < SK_ARRAY_SIZE(facet_queries); i++)
+		facets_match_sql(a, ix, db, facet_queries[i]);
+	sqlite3_close(db);
+	sk_arena_free(&a);
+}
+
+/* Threads of topic slug as sk_index_topics() counts them for a reader. */
+static int64_t
+topic_threads(struct sk_index *x, const char *slug)
+{
+	struct sk_arena *a = sk_arena_new(0);
+	struct sk_viewer v = { .logged_in = true };
+	struct sk_topic_row *rows;
+	struct sk_err err = { 0 };
+	size_t n;
+	int64_t c = -1;
+	assert_int_equal(sk_index_topics(x, a, &v, &rows, &n, &err), SK_OK);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(rows[i].slug, slug))
+			c = rows[i].threads;
+	sk_arena_free(&a);
+	return c;
+}
+
+/* The total of a topic's thread listing (sk_index_threads) for a reader. */
+static int64_t
+listing_total(struct sk_index *x, const char *slug)
+{
+	struct sk_arena *a = sk_arena_new(0);
+	struct sk_viewer v = { .logged_in = true };
+	struct sk_thread_filter f = { .topic = slug, .limit = 5 };
+	struct sk_thread_row *rows;
+	struct sk_err err = { 0 };
+	size_t n;
+	int64_t total = -1;
+	assert_int_equal(sk_index_threads(x, a, &v, &f, &rows, &n, &total,
+					  &err),
+			 SK_OK);
+	assert_true((int64_t)n <= total);
+	sk_arena_free(&a);
+	return total;
+}
+
+/* A coordinator's topic decision shows in the facets and the topic
+ * counts at once: on the handle that made it and on a reader opened
+ * before it (both cache them). */
+static void
+facets_follow_curation(void **state)
+{
+	struct sk_arena *a = sk_arena_new(0);
+	struct sk_index *r = NULL;
+	struct sk_err err = { 0 };
+	sqlite3 *db = open_sql();
+	struct q o = { .backend = SK_BACKEND_FTS5, .limit = 1 };
+	struct sk_results res;
+	const char *before, *added;
+	int64_t n0;
+	(void)state;
+
+	assert_int_equal(sk_index_open(tmp, 0, &r, &err), SK_OK);
+	before = facets_match_sql(a, r, db, "taryfa");
+	facets_match_sql(a, ix, db, "taryfa");
+	res = must(a, "taryfa", &o);
+	assert_int_equal(res.n_hits, 1);
+	assert_null(strstr(before, "imprezy-masowe|"));
+	n0 = topic_threads(r, "imprezy-masowe");
+	assert_true(n0 >= 0);
+	assert_int_equal(topic_threads(r, "imprezy-masowe"), n0); /* cached */
+	assert_int_equal(topic_threads(ix, "imprezy-masowe"), n0);
+	assert_int_equal(listing_total(r, "imprezy-masowe"), n0);
+	assert_int_equal(listing_total(r, "imprezy-masowe"), n0); /* cached */
+	assert_int_equal(sk_index_thread_topic(ix, res.hits[0].thread_id,
+					       "imprezy-masowe", SK_TOPIC_ADD,
+					       "test", NULL, &err),
+			 SK_OK);
+	assert_int_equal(topic_threads(r, "imprezy-masowe"), n0 + 1);
+	assert_int_equal(topic_threads(ix, "imprezy-masowe"), n0 + 1);
+	assert_int_equal(listing_total(r, "imprezy-masowe"), n0 + 1);
+	assert_int_equal(listing_total(ix, "imprezy-masowe"), n0 + 1);
+	added = facets_match_sql(a, ix, db, "taryfa");
+	assert_non_null(strstr(added, "imprezy-masowe|"));
+	assert_string_equal(facets_match_sql(a, r, db, "taryfa"), added);
+	assert_int_equal(sk_index_thread_topic(ix, res.hits[0].thread_id,
+					       "imprezy-masowe",
+					       SK_TOPIC_REMOVE, "test", NULL,
+					       &err),
+			 SK_OK);
+	assert_string_equal(facets_match_sql(a, r, db, "taryfa"), before);
+	assert_string_equal(facets_match_sql(a, ix, db, "taryfa"), before);
+	assert_int_equal(topic_threads(r, "imprezy-masowe"), n0);
+	assert_int_equal(topic_threads(ix, "imprezy-masowe"), n0);
+	assert_int_equal(listing_total(r, "imprezy-masowe"), n0);
+	sk_index_close(&r);
+	sqlite3_close(db);
+	sk_arena_free(&a);
+}
+
+/* Messages of quarter q ("2025-Q2") in sk_index_quarters(), 0 if absent. */
+static int64_t
+quarter_messages(struct sk_index *x, const char *q)
+{
+	struct sk_arena *a = sk_arena_new(0);
+	struct sk_viewer v = { .logged_in = true };
+	struct sk_quarter_row *rows;
+	struct sk_err err = { 0 };
+	size_t n;
+	int64_t c = 0;
+	assert_int_equal(sk_index_quarters(x, a, &v, &rows, &n, &err), SK_OK);
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(rows[i].quarter, q))
+			c = rows[i].messages;
+	sk_arena_free(&a);
+	return c;
+}
+
+/* The start page's counts and the quarters' are cached per handle: a new
+ * message shows at once on the writer and on a reader that cached them
+ * before. */
+static void
+stats_follow_new_messages(void **state)
+{
+	struct sk_index *r = NULL;
+	struct sk_err err = { 0 };
+	struct sk_stats w0, r0, w1, r1;
+	struct fmsg f = { 0 };
+	int64_t q0;
+	(void)state;
+
+	assert_int_equal(sk_index_open(tmp, 0, &r, &err), SK_OK);
+	assert_int_equal(sk_index_stats(ix, &w0, &err), SK_OK);
+	assert_int_equal(sk_index_stats(r, &r0, &err), SK_OK);
+	assert_int_equal(sk_index_stats(r, &r1, &err), SK_OK); /* cached */
+	assert_int_equal(r1.messages, r0.messages);
+	assert_int_equal(r0.messages, w0.messages);
+	assert_true(r0.threads > 0);
+	q0 = quarter_messages(r, "2025-Q2");
+	assert_int_equal(quarter_messages(r, "2025-Q2"), q0); /* cached */
+	assert_int_equal(quarter_messages(ix, "2025-Q2"), q0);
+	f.id = (char *)"late-stats@brzozowka.example";
+	f.from_name = (char *)"Anna Kowalczyk";
+	f.from_addr = (char *)"a.kowalczyk@brzozowka.example";
+	f.subject = (char *)"Nowy wątek o statystykach";
+	f.date = parse_when("2025-05-01 10:00");
+	f.body = (char *)"Ile wiadomości liczy archiwum?\n";
+	add_one(ix, &f);
+	assert_int_equal(sk_index_stats(ix, &w1, &err), SK_OK);
+	assert_int_equal(sk_index_stats(r, &r1, &err), SK_OK);
+	assert_int_equal(w1.messages, w0.messages + 1);
+	assert_int_equal(w1.threads, w0.threads + 1);
+	assert_int_equal(r1.messages, r0.messages + 1);
+	assert_int_equal(r1.threads, r0.threads + 1);
+	assert_true(r1.last_ingest >= r0.last_ingest);
+	assert_int_equal(quarter_messages(r, "2025-Q2"), q0 + 1);
+	assert_int_equal(quarter_messages(ix, "2025-Q2"), q0 + 1);
+	sk_index_close(&r);
+}
+
 static void
 needs_an_open_xapian_for_xapian(void **state)
 {
@@ -916,6 +1212,7 @@ main(void)
 		cmocka_unit_test(ranks_and_sorts),
 		cmocka_unit_test(pages_and_collapses),
 		cmocka_unit_test(counts_facets_over_all_matches),
+		cmocka_unit_test(facets_equal_sql_counts),
 		cmocka_unit_test(makes_escaped_snippets),
 		cmocka_unit_test(suggests_corrections),
 		cmocka_unit_test(reports_query_errors_in_polish),
@@ -924,6 +1221,8 @@ main(void)
 		cmocka_unit_test(needs_an_open_xapian_for_xapian),
 		/* Last: they add messages. */
 		cmocka_unit_test(readers_see_new_commits),
+		cmocka_unit_test(facets_follow_curation),
+		cmocka_unit_test(stats_follow_new_messages),
 		cmocka_unit_test(snippets_stay_cheap_on_huge_bodies),
 	};
 	return cmocka_run_group_tests_name("index/search", tests, group_setup,
