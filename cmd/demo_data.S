@@ -19,4 +19,10 @@ sk_demo_conf:
 	.incbin "demo/skarbnica.conf"
 sk_demo_conf_end:
 	.byte 0
+	.balign 16
+	.global sk_demo_curation, sk_demo_curation_end
+sk_demo_curation:
+	.incbin "demo/curation.txt"
+sk_demo_curation_end:
+	.byte 0
 	.section .note.GNU-stack,"",@progbits

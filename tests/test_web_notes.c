@@ -4,42 +4,29 @@
  * and queued, "Wyślij ponownie"), topic subscriptions on /konto and the
  * one-click unsubscribe link, login by a one-time link (single use,
  * expiry, no user enumeration) and the audit rows of logins. */
-#include "tests/helpers/sk_test.h"
-#include "index/sk_index.h"
+#include "tests/helpers/sk_test_web.h"
 #include "mailer/sk_mailer.h"
 #include "web/private.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #define NOW 1735689600 /* 2025-01-01 00:00 UTC: 2025-Q1 in Warsaw */
-#define PASSWORD "tajne-haslo-123"
-#define READER "anna@brzozowka.example"
-#define COORD "koordynator@lista.example"
+#define PASSWORD SK_TEST_PASSWORD
+#define READER SK_TEST_READER
+#define COORD SK_TEST_COORD
 #define OUTSIDER "ktos@gmail.example"
 #define UNSUB_TOKEN "wypisz-token-0123456789abcdefghijklmnopqrstuv"
 
 struct fx {
-	char *dir;
-	struct sk_index *ix; /* a reader, as a web worker has */
-	struct sk_web_state *state;
+	struct sk_test_site site;
 	struct sk_mail_settings ms;
-	char *reader_cookie, *reader_csrf;
-	char *coord_cookie, *coord_csrf;
 };
 
 static struct fx *the_fx;
 
 /* ---- requests ------------------------------------------------------------ */
-
-struct res {
-	struct sk_arena *a;
-	struct sk_resp resp;
-	int status;
-	const char *body;
-};
 
 struct opts {
 	const char *cookie;
@@ -53,56 +40,56 @@ struct opts {
 	const char *client;
 };
 
-static struct res
-req_opts(enum sk_method m, const char *target, const struct opts *o)
+/* The request o describes (NULL: the defaults) on the group's store. */
+static void
+base(struct sk_req *q, struct sk_web_settings *s, enum sk_method m,
+     const char *target, const struct opts *o)
 {
 	static const struct opts none;
-	struct res r;
-	struct sk_req q = { 0 };
-	struct sk_web_settings s = { 0 };
 
 	if (!o)
 		o = &none;
-	s.backend = SK_BACKEND_FTS5;
+	sk_test_req(q, s, m, target);
 	if (!o->no_base_url)
-		s.base_url = "https://skarbnica.example";
+		s->base_url = "https://skarbnica.example";
 	if (!o->no_mail) {
-		s.note_compose = sk_mail_note_compose;
-		s.note_compose_ctx = &the_fx->ms;
-		s.login_compose = sk_mail_login_compose;
-		s.login_compose_ctx = &the_fx->ms;
+		s->note_compose = sk_mail_note_compose;
+		s->note_compose_ctx = &the_fx->ms;
+		s->login_compose = sk_mail_login_compose;
+		s->login_compose_ctx = &the_fx->ms;
 	}
-	r.a = sk_arena_new(0);
-	q.method = m;
-	q.target = target;
-	q.cookie = o->cookie;
-	q.host = "skarbnica.example";
-	q.client = o->client ? o->client : "192.0.2.7";
-	q.form = o->form;
-	q.n_form = o->n_form;
-	q.files = o->files;
-	q.n_files = o->n_files;
-	q.now = o->now ? o->now : NOW;
-	q.ix = the_fx->ix;
-	q.data_dir = the_fx->dir;
-	q.settings = &s;
-	q.state = the_fx->state;
-	sk_resp_init(&r.resp);
-	sk_web_route(&q, r.a, &r.resp);
-	assert_int_equal(sk_buf_status(&r.resp.body), SK_OK);
-	r.status = r.resp.status;
-	r.body = r.resp.body.p;
-	return r;
+	q->cookie = o->cookie;
+	if (o->client)
+		q->client = o->client;
+	q->form = o->form;
+	q->n_form = o->n_form;
+	q->files = o->files;
+	q->n_files = o->n_files;
+	if (o->now)
+		q->now = o->now;
+	q->ix = the_fx->site.ix;
+	q->data_dir = the_fx->site.dir;
+	q->state = the_fx->site.state;
 }
 
-static struct res
+static struct sk_test_res
+req_opts(enum sk_method m, const char *target, const struct opts *o)
+{
+	struct sk_req q;
+	struct sk_web_settings s;
+
+	base(&q, &s, m, target, o);
+	return sk_test_route(&q);
+}
+
+static struct sk_test_res
 get_as(const char *target, const char *cookie)
 {
 	struct opts o = { .cookie = cookie };
 	return req_opts(SK_METHOD_GET, target, &o);
 }
 
-static struct res
+static struct sk_test_res
 post_as(const char *target, const char *cookie, const struct sk_param *form,
         size_t n)
 {
@@ -110,52 +97,20 @@ post_as(const char *target, const char *cookie, const struct sk_param *form,
 	return req_opts(SK_METHOD_POST, target, &o);
 }
 
-static void
-res_free(struct res *r)
-{
-	sk_resp_release(&r->resp);
-	sk_arena_free(&r->a);
-}
-
 static const char *
-hdr(const struct res *r, const char *name)
+hdr(const struct sk_test_res *r, const char *name)
 {
 	return sk_resp_header(&r->resp, name);
-}
-
-static char *
-set_cookie(const struct res *r, const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; i < r->resp.n_headers; i++) {
-		const char *v = r->resp.headers[i].value;
-		if (strcasecmp(r->resp.headers[i].name, "Set-Cookie") == 0 &&
-		    strncmp(v, name, n) == 0 && v[n] == '=') {
-			const char *e = strchr(v, ';');
-			return sk_xstrndup(v + n + 1, (size_t)(e - v - n - 1));
-		}
-	}
-	return NULL;
-}
-
-/* The value of the first hidden csrf field in body (malloc'ed). */
-static char *
-csrf_in(const char *body)
-{
-	const char *f = strstr(body, "name=\"csrf\" value=\"");
-	assert_non_null(f);
-	f += strlen("name=\"csrf\" value=\"");
-	return sk_xstrndup(f, 43);
 }
 
 /* The sk_login double-submit token, from a fresh GET /zaloguj. */
 static char *
 login_token(void)
 {
-	struct res r = get_as("/zaloguj", NULL);
-	char *t = set_cookie(&r, "sk_login");
+	struct sk_test_res r = get_as("/zaloguj", NULL);
+	char *t = sk_test_cookie_value(&r, "sk_login");
 	assert_non_null(t);
-	res_free(&r);
+	sk_test_res_free(&r);
 	return t;
 }
 
@@ -163,28 +118,11 @@ login_token(void)
 static char *
 login(const char *email, char **csrf_out)
 {
-	char *lt = login_token();
-	char cbuf[128], *session, *cookie;
-	struct sk_param form[3] = { { "csrf", lt },
-		                    { "email", email },
-		                    { "password", PASSWORD } };
-	struct res r;
+	struct sk_req q;
+	struct sk_web_settings s;
 
-	snprintf(cbuf, sizeof(cbuf), "sk_login=%s", lt);
-	r = post_as("/zaloguj", cbuf, form, 3);
-	assert_int_equal(r.status, 303);
-	session = set_cookie(&r, "sk_session");
-	assert_non_null(session);
-	res_free(&r);
-	free(lt);
-	cookie = sk_xmalloc(strlen(session) + 16);
-	snprintf(cookie, strlen(session) + 16, "sk_session=%s", session);
-	free(session);
-	r = get_as("/konto", cookie);
-	assert_int_equal(r.status, 200);
-	*csrf_out = csrf_in(r.body);
-	res_free(&r);
-	return cookie;
+	base(&q, &s, SK_METHOD_GET, "/", NULL);
+	return sk_test_login(&q, email, csrf_out);
 }
 
 /* ---- the store ----------------------------------------------------------- */
@@ -195,43 +133,26 @@ group_setup(void **state)
 	struct fx *fx = calloc(1, sizeof(*fx));
 	struct sk_index *w = NULL;
 	struct sk_err err = { 0 };
-#define S(x) ((char *)(x))
-	const struct sk_partner_conf partners[] = {
-		{ S("brzozowka"), S("Gmina Brzozówka"), S("gmina"),
-		  S("brzozowka.example") },
-	};
-#undef S
+	struct sk_req q;
+	struct sk_web_settings s;
 
-	fx->dir = sk_test_tmpdir();
-	if (sk_index_open(fx->dir,
-	                  SK_INDEX_CREATE | SK_INDEX_WRITE | SK_INDEX_NO_XAPIAN,
-	                  &w, &err) ||
-	    sk_index_load_taxonomy(w, sk_index_default_taxonomy(), &err) ||
-	    sk_index_sync_partners(w, partners, SK_ARRAY_SIZE(partners),
-	                           &err) ||
-	    sk_index_meta_set(w, "list.address", "praktyki@lista.example",
-	                      &err) ||
-	    sk_index_user_set(w, READER, "Anna Kowalczyk", SK_ROLE_READER,
-	                      PASSWORD, &err) ||
-	    sk_index_user_set(w, COORD, "Marta Wierzbicka",
-	                      SK_ROLE_COORDINATOR, PASSWORD, &err) ||
-	    sk_index_user_set(w, OUTSIDER, "Ktoś Obcy", SK_ROLE_READER,
+	fx->site.dir = sk_test_tmpdir();
+	w = sk_test_store_new(fx->site.dir, 1, "praktyki@lista.example");
+	if (!w || sk_test_store_users(w, "Anna Kowalczyk", "Marta Wierzbicka"))
+		return -1;
+	if (sk_index_user_set(w, OUTSIDER, "Ktoś Obcy", SK_ROLE_READER,
 	                      PASSWORD, &err)) {
 		fprintf(stderr, "setup: %s\n", err.msg);
 		return -1;
 	}
-	sk_index_close(&w);
-	if (sk_index_open(fx->dir, SK_INDEX_NO_XAPIAN, &fx->ix, &err)) {
-		fprintf(stderr, "setup: reader: %s\n", err.msg);
+	if (sk_test_site_open(&fx->site, &w))
 		return -1;
-	}
-	fx->state = sk_web_state_new();
 	fx->ms.from = "skarbnica@lista.example";
 	fx->ms.list_address = "praktyki@lista.example";
 	fx->ms.base_url = "https://skarbnica.example";
 	the_fx = fx;
-	fx->reader_cookie = login(READER, &fx->reader_csrf);
-	fx->coord_cookie = login(COORD, &fx->coord_csrf);
+	base(&q, &s, SK_METHOD_GET, "/", NULL);
+	sk_test_site_login(&fx->site, &q, true);
 	*state = fx;
 	return 0;
 }
@@ -240,33 +161,16 @@ static int
 group_teardown(void **state)
 {
 	struct fx *fx = *state;
-	sk_index_close(&fx->ix);
-	sk_web_state_free(&fx->state);
-	sk_test_rmdir(&fx->dir);
-	free(fx->reader_cookie);
-	free(fx->reader_csrf);
-	free(fx->coord_cookie);
-	free(fx->coord_csrf);
+	sk_test_site_close(&fx->site);
 	free(fx);
 	return 0;
-}
-
-static struct sk_index *
-writer(void)
-{
-	struct sk_index *w = NULL;
-	struct sk_err err = { 0 };
-	if (sk_index_open(the_fx->dir, SK_INDEX_WRITE | SK_INDEX_NO_XAPIAN,
-	                  &w, &err))
-		fail_msg("writer: %s", err.msg);
-	return w;
 }
 
 static size_t
 outbox_count(int state)
 {
 	struct sk_arena *a = sk_arena_new(0);
-	struct sk_index *w = writer();
+	struct sk_index *w = sk_test_writer(the_fx->site.dir);
 	struct sk_outbox_row *rows;
 	size_t n = 0;
 	struct sk_err err = { 0 };
@@ -287,7 +191,7 @@ audited(const char *action, const char *actor)
 	size_t n = 0;
 	struct sk_err err = { 0 };
 	bool found = false;
-	assert_int_equal(sk_index_audit_list(the_fx->ix, a, NULL, 0, 500,
+	assert_int_equal(sk_index_audit_list(the_fx->site.ix, a, NULL, 0, 500,
 	                                     &rows, &n, &err),
 	                 SK_OK);
 	for (size_t i = 0; i < n; i++)
@@ -303,18 +207,18 @@ audited(const char *action, const char *actor)
 static void
 note_form_is_for_coordinators(void **state)
 {
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
 	r = get_as("/spotkania/nowa", NULL);
 	assert_int_equal(r.status, 303);
 	assert_true(sk_starts_with(hdr(&r, "Location"), "/zaloguj?dalej="));
-	res_free(&r);
-	r = get_as("/spotkania/nowa", the_fx->reader_cookie);
-	assert_int_equal(r.status, 403);
-	res_free(&r);
+	sk_test_res_free(&r);
+	assert_int_equal(sk_test_status(get_as("/spotkania/nowa",
+	                                       the_fx->site.reader_cookie)),
+	                 403);
 
-	r = get_as("/spotkania/nowa", the_fx->coord_cookie);
+	r = get_as("/spotkania/nowa", the_fx->site.coord_cookie);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "enctype=\"multipart/form-data\""));
 	assert_non_null(strstr(r.body, "<input id=\"kwartal\" "
@@ -330,7 +234,7 @@ note_form_is_for_coordinators(void **state)
 	                               "name=\"tresc\""));
 	assert_null(strstr(r.body, "id=\"tresc\" name"));
 	assert_non_null(strstr(r.body, "type=\"file\""));
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	/* The quarter follows Warsaw time. */
 	struct sk_arena *a = sk_arena_new(0);
@@ -343,33 +247,35 @@ static void
 note_post_refuses_readers_bad_csrf_and_bad_fields(void **state)
 {
 	struct sk_param form[5];
-	struct res r;
+	struct sk_test_res r;
 	size_t before = outbox_count(-1);
 
 	(void)state;
-	form[0] = (struct sk_param){ "csrf", the_fx->reader_csrf };
+	form[0] = (struct sk_param){ "csrf", the_fx->site.reader_csrf };
 	form[1] = (struct sk_param){ "kwartal", "2025-Q1" };
 	form[2] = (struct sk_param){ "tytul", "Spotkanie w Brzozówce" };
 	form[3] = (struct sk_param){ "tresc", "Omówiliśmy regulaminy." };
 	form[4] = (struct sk_param){ "temat", "zamowienia" };
-	r = post_as("/spotkania/nowa", the_fx->reader_cookie, form, 5);
-	assert_int_equal(r.status, 403);
-	res_free(&r);
+	assert_int_equal(
+	    sk_test_status(post_as("/spotkania/nowa",
+	                           the_fx->site.reader_cookie, form, 5)),
+	    403);
 
 	/* A coordinator without the CSRF token. */
 	form[0] = (struct sk_param){ "csrf", "x" };
-	r = post_as("/spotkania/nowa", the_fx->coord_cookie, form, 5);
+	r = post_as("/spotkania/nowa", the_fx->site.coord_cookie, form, 5);
 	assert_int_equal(r.status, 403);
 	assert_non_null(strstr(r.body, "Formularz wygasł"));
-	res_free(&r);
-	r = post_as("/spotkania/nowa", the_fx->coord_cookie, form + 1, 4);
-	assert_int_equal(r.status, 403);
-	res_free(&r);
+	sk_test_res_free(&r);
+	assert_int_equal(
+	    sk_test_status(post_as("/spotkania/nowa", the_fx->site.coord_cookie,
+	                           form + 1, 4)),
+	    403);
 
 	/* A bad quarter: 400, the Polish message, the form refilled. */
-	form[0] = (struct sk_param){ "csrf", the_fx->coord_csrf };
+	form[0] = (struct sk_param){ "csrf", the_fx->site.coord_csrf };
 	form[1] = (struct sk_param){ "kwartal", "2025-Q7" };
-	r = post_as("/spotkania/nowa", the_fx->coord_cookie, form, 5);
+	r = post_as("/spotkania/nowa", the_fx->site.coord_cookie, form, 5);
 	assert_int_equal(r.status, 400);
 	assert_non_null(strstr(r.body, "role=\"alert\""));
 	assert_non_null(
@@ -378,31 +284,31 @@ note_post_refuses_readers_bad_csrf_and_bad_fields(void **state)
 	assert_non_null(strstr(r.body, "value=\"Spotkanie w Brzozówce\""));
 	assert_non_null(strstr(r.body, "Omówiliśmy regulaminy.</textarea>"));
 	assert_non_null(strstr(r.body, "value=\"zamowienia\" checked"));
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	/* No body, an unknown topic. */
 	form[1] = (struct sk_param){ "kwartal", "2025-Q1" };
 	form[3] = (struct sk_param){ "tresc", "   " };
-	r = post_as("/spotkania/nowa", the_fx->coord_cookie, form, 5);
+	r = post_as("/spotkania/nowa", the_fx->site.coord_cookie, form, 5);
 	assert_int_equal(r.status, 400);
 	assert_non_null(strstr(r.body, "Treść notatki jest wymagana."));
-	res_free(&r);
+	sk_test_res_free(&r);
 	form[3] = (struct sk_param){ "tresc", "Treść." };
 	form[4] = (struct sk_param){ "temat", "nie-ma-takiego" };
-	r = post_as("/spotkania/nowa", the_fx->coord_cookie, form, 5);
+	r = post_as("/spotkania/nowa", the_fx->site.coord_cookie, form, 5);
 	assert_int_equal(r.status, 400);
 	assert_non_null(strstr(r.body, "Nieznany temat &#39;nie-ma-takiego&#39;.") ||
 	                strstr(r.body, "Nieznany temat &#x27;nie-ma-takiego&#x27;."));
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	/* Without a composer (no smtp.from): 503, nothing stored. */
-	struct opts o = { .cookie = the_fx->coord_cookie,
+	struct opts o = { .cookie = the_fx->site.coord_cookie,
 		          .form = form,
 		          .n_form = 4,
 		          .no_mail = true };
 	r = req_opts(SK_METHOD_POST, "/spotkania/nowa", &o);
 	assert_int_equal(r.status, 503);
-	res_free(&r);
+	sk_test_res_free(&r);
 	assert_int_equal(outbox_count(-1), before);
 }
 
@@ -420,12 +326,12 @@ coordinator_posts_a_note(void **state)
 	struct sk_outbox_row ob;
 	struct sk_err err = { 0 };
 	size_t n = 0;
-	struct res r;
+	struct sk_test_res r;
 	const char *loc;
 	struct sk_index *w;
 
 	(void)state;
-	form[0] = (struct sk_param){ "csrf", the_fx->coord_csrf };
+	form[0] = (struct sk_param){ "csrf", the_fx->site.coord_csrf };
 	form[1] = (struct sk_param){ "kwartal", " 2025-Q1 " };
 	form[2] = (struct sk_param){ "tytul", "Spotkanie w Brzozówce" };
 	form[3] = (struct sk_param){ "miejsce", "Urząd Gminy Brzozówka" };
@@ -434,7 +340,7 @@ coordinator_posts_a_note(void **state)
 	form[6] = (struct sk_param){ "ustalenia", "- wspólny regulamin" };
 	form[7] = (struct sk_param){ "tresc",
 		                     "Omówiliśmy **regulaminy** zamówień." };
-	o.cookie = the_fx->coord_cookie;
+	o.cookie = the_fx->site.coord_cookie;
 	o.form = form;
 	o.n_form = 8;
 	o.files = &up;
@@ -444,11 +350,12 @@ coordinator_posts_a_note(void **state)
 	loc = hdr(&r, "Location");
 	assert_true(sk_starts_with(loc, "/watek/"));
 	char *thread = sk_xstrdup(loc);
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	/* The note row, with its mail queued. */
 	assert_int_equal(
-	    sk_index_notes_list(the_fx->ix, a, NULL, &notes, &n, &err), SK_OK);
+	    sk_index_notes_list(the_fx->site.ix, a, NULL, &notes, &n, &err),
+	    SK_OK);
 	assert_int_equal(n, 1);
 	assert_string_equal(notes[0].quarter, "2025-Q1");
 	assert_string_equal(notes[0].title, "Spotkanie w Brzozówce");
@@ -456,7 +363,7 @@ coordinator_posts_a_note(void **state)
 	assert_int_equal(notes[0].mail_state, SK_OUTBOX_QUEUED);
 	assert_true(notes[0].outbox_id > 0);
 	note_outbox_id = notes[0].outbox_id;
-	w = writer();
+	w = sk_test_writer(the_fx->site.dir);
 	assert_int_equal(sk_index_outbox_get(w, a, note_outbox_id, &ob, &err),
 	                 SK_OK);
 	assert_int_equal(ob.kind, SK_OUTBOX_NOTE);
@@ -468,24 +375,24 @@ coordinator_posts_a_note(void **state)
 	sk_index_close(&w);
 
 	/* Visible at once: the thread, the list of notes. */
-	r = get_as(thread, the_fx->reader_cookie);
+	r = get_as(thread, the_fx->site.reader_cookie);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "Spotkanie w Brzozówce"));
 	assert_non_null(strstr(r.body, "<strong>regulaminy</strong>") ||
 	                strstr(r.body, "regulaminy"));
-	res_free(&r);
-	r = get_as("/spotkania", the_fx->reader_cookie);
+	sk_test_res_free(&r);
+	r = get_as("/spotkania", the_fx->site.reader_cookie);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "Spotkanie w Brzozówce"));
 	assert_null(strstr(r.body, "czeka w kolejce")); /* coordinators only */
 	assert_null(strstr(r.body, "/spotkania/nowa"));
-	res_free(&r);
-	r = get_as("/spotkania", the_fx->coord_cookie);
+	sk_test_res_free(&r);
+	r = get_as("/spotkania", the_fx->site.coord_cookie);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "czeka w kolejce"));
 	assert_non_null(strstr(r.body, "href=\"/spotkania/nowa\""));
 	assert_null(strstr(r.body, "Wyślij ponownie"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	free(thread);
 	sk_arena_free(&a);
 }
@@ -494,11 +401,11 @@ static void
 failed_note_mail_can_be_sent_again(void **state)
 {
 	struct sk_arena *a = sk_arena_new(0);
-	struct sk_index *w = writer();
+	struct sk_index *w = sk_test_writer(the_fx->site.dir);
 	struct sk_outbox_row ob;
 	struct sk_err err = { 0 };
 	struct sk_param form[2];
-	struct res r;
+	struct sk_test_res r;
 	char id[32];
 
 	(void)state;
@@ -511,35 +418,38 @@ failed_note_mail_can_be_sent_again(void **state)
 	                 SK_OK);
 	sk_index_close(&w);
 
-	r = get_as("/spotkania", the_fx->coord_cookie);
+	r = get_as("/spotkania", the_fx->site.coord_cookie);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "nie wysłano"));
 	assert_non_null(strstr(r.body, "550 &lt;b&gt;odrzucono&lt;/b&gt;"));
 	assert_non_null(strstr(r.body, "action=\"/spotkania/ponow\""));
 	assert_non_null(strstr(r.body, "Wyślij ponownie"));
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	snprintf(id, sizeof(id), "%lld", (long long)note_outbox_id);
 	form[0] = (struct sk_param){ "csrf", "zly" };
 	form[1] = (struct sk_param){ "id", id };
-	r = post_as("/spotkania/ponow", the_fx->coord_cookie, form, 2);
-	assert_int_equal(r.status, 403);
-	res_free(&r);
-	form[0] = (struct sk_param){ "csrf", the_fx->reader_csrf };
-	r = post_as("/spotkania/ponow", the_fx->reader_cookie, form, 2);
-	assert_int_equal(r.status, 403);
-	res_free(&r);
-	form[0] = (struct sk_param){ "csrf", the_fx->coord_csrf };
-	r = post_as("/spotkania/ponow", the_fx->coord_cookie, form, 2);
+	assert_int_equal(
+	    sk_test_status(post_as("/spotkania/ponow",
+	                           the_fx->site.coord_cookie, form, 2)),
+	    403);
+	form[0] = (struct sk_param){ "csrf", the_fx->site.reader_csrf };
+	assert_int_equal(
+	    sk_test_status(post_as("/spotkania/ponow",
+	                           the_fx->site.reader_cookie, form, 2)),
+	    403);
+	form[0] = (struct sk_param){ "csrf", the_fx->site.coord_csrf };
+	r = post_as("/spotkania/ponow", the_fx->site.coord_cookie, form, 2);
 	assert_int_equal(r.status, 303);
 	assert_string_equal(hdr(&r, "Location"), "/spotkania");
-	res_free(&r);
+	sk_test_res_free(&r);
 	/* Only failed rows: a second time is 404. */
-	r = post_as("/spotkania/ponow", the_fx->coord_cookie, form, 2);
-	assert_int_equal(r.status, 404);
-	res_free(&r);
+	assert_int_equal(
+	    sk_test_status(post_as("/spotkania/ponow",
+	                           the_fx->site.coord_cookie, form, 2)),
+	    404);
 
-	w = writer();
+	w = sk_test_writer(the_fx->site.dir);
 	assert_int_equal(sk_index_outbox_get(w, a, note_outbox_id, &ob, &err),
 	                 SK_OK);
 	assert_int_equal(ob.state, SK_OUTBOX_QUEUED);
@@ -558,7 +468,7 @@ subscriptions_of(const char *email, const char *slug, const char **period)
 	size_t n = 0, found = 0;
 	struct sk_err err = { 0 };
 	assert_int_equal(
-	    sk_index_subscriptions(the_fx->ix, a, email, &rows, &n, &err),
+	    sk_index_subscriptions(the_fx->site.ix, a, email, &rows, &n, &err),
 	    SK_OK);
 	for (size_t i = 0; i < n; i++) {
 		if (!slug || strcmp(rows[i].topic_slug, slug) == 0) {
@@ -576,64 +486,62 @@ account_page_subscribes_and_unsubscribes(void **state)
 {
 	struct sk_param form[3];
 	const char *period = NULL;
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
-	r = get_as("/konto", NULL);
-	assert_int_equal(r.status, 303);
-	res_free(&r);
-	r = get_as("/konto", the_fx->reader_cookie);
+	assert_int_equal(sk_test_status(get_as("/konto", NULL)), 303);
+	r = get_as("/konto", the_fx->site.reader_cookie);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "Nie subskrybujesz żadnego tematu."));
 	assert_non_null(strstr(r.body, "<option value=\"weekly\">"));
 	assert_non_null(strstr(r.body, "aria-current=\"page\">Moje konto"));
-	res_free(&r);
+	sk_test_res_free(&r);
 
-	form[0] = (struct sk_param){ "csrf", the_fx->reader_csrf };
+	form[0] = (struct sk_param){ "csrf", the_fx->site.reader_csrf };
 	form[1] = (struct sk_param){ "temat", "zamowienia" };
 	form[2] = (struct sk_param){ "okres", "weekly" };
-	r = post_as("/konto", the_fx->reader_cookie, form, 3);
+	r = post_as("/konto", the_fx->site.reader_cookie, form, 3);
 	assert_int_equal(r.status, 303);
 	assert_string_equal(hdr(&r, "Location"), "/konto?zapisano=1");
-	res_free(&r);
+	sk_test_res_free(&r);
 	assert_int_equal(subscriptions_of(READER, "zamowienia", &period), 1);
 	assert_string_equal(period, "weekly");
 	form[2] = (struct sk_param){ "okres", "daily" };
-	r = post_as("/konto", the_fx->reader_cookie, form, 3);
-	assert_int_equal(r.status, 303);
-	res_free(&r);
+	assert_int_equal(sk_test_status(post_as(
+	                     "/konto", the_fx->site.reader_cookie, form, 3)),
+	                 303);
 	assert_int_equal(subscriptions_of(READER, "zamowienia", &period), 1);
 	assert_string_equal(period, "daily");
 
-	r = get_as("/konto?zapisano=1", the_fx->reader_cookie);
+	r = get_as("/konto?zapisano=1", the_fx->site.reader_cookie);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "Zapisano zmiany."));
 	assert_non_null(strstr(r.body, "Subskrybujesz: 1\xc2\xa0temat."));
 	assert_non_null(
 	    strstr(r.body, "<option value=\"daily\" selected>codziennie"));
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	/* CSRF, bad input, unknown topic. */
-	form[0] = (struct sk_param){ "csrf", the_fx->coord_csrf };
-	r = post_as("/konto", the_fx->reader_cookie, form, 3);
-	assert_int_equal(r.status, 403);
-	res_free(&r);
-	form[0] = (struct sk_param){ "csrf", the_fx->reader_csrf };
+	form[0] = (struct sk_param){ "csrf", the_fx->site.coord_csrf };
+	assert_int_equal(sk_test_status(post_as(
+	                     "/konto", the_fx->site.reader_cookie, form, 3)),
+	                 403);
+	form[0] = (struct sk_param){ "csrf", the_fx->site.reader_csrf };
 	form[2] = (struct sk_param){ "okres", "monthly" };
-	r = post_as("/konto", the_fx->reader_cookie, form, 3);
-	assert_int_equal(r.status, 400);
-	res_free(&r);
+	assert_int_equal(sk_test_status(post_as(
+	                     "/konto", the_fx->site.reader_cookie, form, 3)),
+	                 400);
 	form[1] = (struct sk_param){ "temat", "nie-ma-takiego" };
 	form[2] = (struct sk_param){ "okres", "weekly" };
-	r = post_as("/konto", the_fx->reader_cookie, form, 3);
-	assert_int_equal(r.status, 404);
-	res_free(&r);
+	assert_int_equal(sk_test_status(post_as(
+	                     "/konto", the_fx->site.reader_cookie, form, 3)),
+	                 404);
 
 	form[1] = (struct sk_param){ "temat", "zamowienia" };
 	form[2] = (struct sk_param){ "okres", "brak" };
-	r = post_as("/konto", the_fx->reader_cookie, form, 3);
-	assert_int_equal(r.status, 303);
-	res_free(&r);
+	assert_int_equal(sk_test_status(post_as(
+	                     "/konto", the_fx->site.reader_cookie, form, 3)),
+	                 303);
 	assert_int_equal(subscriptions_of(READER, NULL, NULL), 0);
 }
 
@@ -641,12 +549,12 @@ static void
 one_click_unsubscribe_needs_only_the_token(void **state)
 {
 	struct sk_arena *a = sk_arena_new(0);
-	struct sk_index *w = writer();
+	struct sk_index *w = sk_test_writer(the_fx->site.dir);
 	struct sk_user_row u;
 	struct sk_outbox_new m = { 0 };
 	struct sk_err err = { 0 };
 	struct sk_param body = { "List-Unsubscribe", "One-Click" };
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
 	assert_int_equal(sk_index_user_find(w, a, READER, &u, &err), SK_OK);
@@ -671,27 +579,27 @@ one_click_unsubscribe_needs_only_the_token(void **state)
 	assert_non_null(
 	    strstr(r.body, "<form method=\"post\" action=\"/wypisz?t=" UNSUB_TOKEN));
 	assert_string_equal(hdr(&r, "Referrer-Policy"), "no-referrer");
-	res_free(&r);
+	sk_test_res_free(&r);
 	assert_int_equal(subscriptions_of(READER, NULL, NULL), 1);
 
 	/* POST without login or CSRF token (RFC 8058). */
 	r = post_as("/wypisz?t=" UNSUB_TOKEN, NULL, &body, 1);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "<h1>Wypisano</h1>"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	assert_int_equal(subscriptions_of(READER, NULL, NULL), 0);
-	r = post_as("/wypisz?t=" UNSUB_TOKEN, NULL, &body, 1);
-	assert_int_equal(r.status, 200);
-	res_free(&r);
+	assert_int_equal(
+	    sk_test_status(post_as("/wypisz?t=" UNSUB_TOKEN, NULL, &body, 1)),
+	    200);
 
-	r = post_as("/wypisz?t=nieznany-token-0123456789abcdef", NULL, &body,
-	            1);
-	assert_int_equal(r.status, 404);
-	res_free(&r);
+	assert_int_equal(
+	    sk_test_status(post_as("/wypisz?t=nieznany-token-0123456789abcdef",
+	                           NULL, &body, 1)),
+	    404);
 	r = get_as("/wypisz?t=%3Cx%3E", NULL);
 	assert_int_equal(r.status, 404);
 	assert_null(strstr(r.body, "<x>"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	sk_arena_free(&a);
 }
 
@@ -707,7 +615,7 @@ static size_t
 login_mails(void)
 {
 	struct sk_arena *a = sk_arena_new(0);
-	struct sk_index *w = writer();
+	struct sk_index *w = sk_test_writer(the_fx->site.dir);
 	struct sk_outbox_row *rows;
 	size_t n = 0, k = 0;
 	struct sk_err err = { 0 };
@@ -729,7 +637,7 @@ ask_link(const char *email, const char *client)
 	struct opts o = { 0 };
 	struct link_req out;
 	size_t before = login_mails();
-	struct res r;
+	struct sk_test_res r;
 
 	if (!lt[0]) {
 		char *t = login_token();
@@ -746,7 +654,7 @@ ask_link(const char *email, const char *client)
 	r = req_opts(SK_METHOD_POST, "/zaloguj/wyslij-link", &o);
 	out.status = r.status;
 	out.body = sk_xstrdup(r.body);
-	res_free(&r);
+	sk_test_res_free(&r);
 	out.queued = login_mails() - before;
 	return out;
 }
@@ -756,7 +664,7 @@ static char *
 token_from_mail(const char *rcpt)
 {
 	struct sk_arena *a = sk_arena_new(0);
-	struct sk_index *w = writer();
+	struct sk_index *w = sk_test_writer(the_fx->site.dir);
 	struct sk_outbox_row *rows, ob;
 	size_t n = 0;
 	struct sk_err err = { 0 };
@@ -809,7 +717,7 @@ use_link(const char *token, time_t now, char **session_out)
 	char cbuf[128];
 	struct sk_param form[2] = { { "csrf", lt }, { "t", token } };
 	struct opts o = { 0 };
-	struct res r;
+	struct sk_test_res r;
 	int status;
 
 	snprintf(cbuf, sizeof(cbuf), "sk_login=%s", lt);
@@ -821,10 +729,10 @@ use_link(const char *token, time_t now, char **session_out)
 	r = req_opts(SK_METHOD_POST, "/zaloguj/link", &o);
 	status = r.status;
 	if (session_out)
-		*session_out = set_cookie(&r, "sk_session");
+		*session_out = sk_test_cookie_value(&r, "sk_session");
 	if (status == 403)
 		assert_non_null(strstr(r.body, "wygasł albo został już użyty"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	free(lt);
 	return status;
 }
@@ -834,12 +742,12 @@ link_login_is_single_use_and_expires(void **state)
 {
 	struct link_req lr;
 	char *tok, *session = NULL;
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
 	r = get_as("/zaloguj", NULL);
 	assert_non_null(strstr(r.body, "action=\"/zaloguj/wyslij-link\""));
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	lr = ask_link("Anna@Brzozowka.example", NULL);
 	assert_int_equal(lr.status, 200);
@@ -856,7 +764,7 @@ link_login_is_single_use_and_expires(void **state)
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "action=\"/zaloguj/link\""));
 	assert_string_equal(hdr(&r, "Referrer-Policy"), "no-referrer");
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	assert_int_equal(use_link(tok, NOW + 60, &session), 303);
 	assert_non_null(session);
@@ -867,7 +775,7 @@ link_login_is_single_use_and_expires(void **state)
 	r = get_as("/konto", cookie);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, READER));
-	res_free(&r);
+	sk_test_res_free(&r);
 	free(session);
 	/* Once only. */
 	assert_int_equal(use_link(tok, NOW + 61, NULL), 403);
@@ -922,15 +830,15 @@ link_requests_do_not_tell_which_addresses_exist(void **state)
 		struct sk_param f[2] = { { "csrf", lt }, { "email", READER } };
 		struct opts o = { .form = f, .n_form = 2, .no_base_url = true };
 		size_t before = login_mails();
-		struct res r;
+		struct sk_test_res r;
 		snprintf(cbuf, sizeof(cbuf), "sk_login=%s", lt);
 		o.cookie = cbuf;
 		r = req_opts(SK_METHOD_GET, "/zaloguj", &o);
 		assert_null(strstr(r.body, "wyslij-link"));
-		res_free(&r);
+		sk_test_res_free(&r);
 		r = req_opts(SK_METHOD_POST, "/zaloguj/wyslij-link", &o);
 		assert_int_equal(r.status, 503);
-		res_free(&r);
+		sk_test_res_free(&r);
 		assert_int_equal(login_mails(), before);
 		free(lt);
 	}
@@ -958,7 +866,7 @@ logins_are_audited(void **state)
 		                    { "email", COORD },
 		                    { "password", "zle-haslo-0000" } };
 	struct opts o = { 0 };
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
 	snprintf(cbuf, sizeof(cbuf), "sk_login=%s", lt);
@@ -968,7 +876,7 @@ logins_are_audited(void **state)
 	o.client = "192.0.2.99";
 	r = req_opts(SK_METHOD_POST, "/zaloguj", &o);
 	assert_int_equal(r.status, 403);
-	res_free(&r);
+	sk_test_res_free(&r);
 	assert_true(audited("login.password.failed", COORD));
 	/* Successful password logins of the setup. */
 	assert_true(audited("login.password", READER));
@@ -980,9 +888,9 @@ logins_are_audited(void **state)
 	size_t n = 0;
 	struct sk_err err = { 0 };
 	bool seen = false;
-	assert_int_equal(
-	    sk_index_audit_list(the_fx->ix, a, NULL, 0, 500, &rows, &n, &err),
-	    SK_OK);
+	assert_int_equal(sk_index_audit_list(the_fx->site.ix, a, NULL, 0, 500,
+	                                     &rows, &n, &err),
+	                 SK_OK);
 	for (size_t i = 0; i < n; i++) {
 		assert_null(strstr(rows[i].detail, "zle-haslo"));
 		if (!strcmp(rows[i].action, "login.password.failed")) {
@@ -999,9 +907,8 @@ logins_are_audited(void **state)
 	/* Logging out is recorded too. */
 	char *csrf, *cookie = login(READER, &csrf);
 	struct sk_param out = { "csrf", csrf };
-	r = post_as("/wyloguj", cookie, &out, 1);
-	assert_int_equal(r.status, 303);
-	res_free(&r);
+	assert_int_equal(sk_test_status(post_as("/wyloguj", cookie, &out, 1)),
+	                 303);
 	assert_true(audited("logout", READER));
 	free(csrf);
 	free(cookie);

@@ -2,8 +2,7 @@
  * without sockets — status codes, headers, who sees what (login, public
  * mode, held mail), hostile input coming out inert, CSRF, bad encodings,
  * the JSON API and the Atom feeds. */
-#include "tests/helpers/sk_test.h"
-#include "index/sk_index.h"
+#include "tests/helpers/sk_test_web.h"
 #include "web/private.h"
 
 #include <jansson.h>
@@ -16,12 +15,10 @@
 #define CSP_EXPECTED                                                           \
 	"default-src 'none'; style-src 'self'; img-src 'self'; "               \
 	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
-#define PASSWORD "tajne-haslo-123"
+#define PASSWORD SK_TEST_PASSWORD
 
 struct fx {
-	char *dir;
-	struct sk_index *ix; /* a reader, as a web worker has */
-	struct sk_web_state *state;
+	struct sk_test_site site;
 	int64_t thread_regulamin, thread_hostile, thread_held;
 	char *held_mid;
 };
@@ -29,66 +26,6 @@ struct fx {
 static struct fx *the_fx;
 
 /* ---- building the store -------------------------------------------------- */
-
-struct msgspec {
-	const char *id, *from_name, *from_addr, *subject, *body;
-	const char *in_reply_to;
-	time_t date;
-	const char *attach; /* file name of one attachment, or NULL */
-};
-
-static int64_t
-add_msg(struct sk_index *ix, struct sk_arena *a, const struct msgspec *s)
-{
-	struct sk_message m = { 0 };
-	struct sk_attachment at = { 0 };
-	struct sk_err err = { 0 };
-	int64_t id = 0;
-	const char *q;
-
-	m.raw = sk_arena_printf(a,
-	                        "Message-ID: <%s>\r\nFrom: %s <%s>\r\n"
-	                        "To: praktyki@lista.example\r\nSubject: %s\r\n"
-	                        "%s%s%s\r\n%s\r\n",
-	                        s->id, s->from_name, s->from_addr, s->subject,
-	                        s->in_reply_to ? "In-Reply-To: <" : "",
-	                        s->in_reply_to ? s->in_reply_to : "",
-	                        s->in_reply_to ? ">\r\n" : "", s->body);
-	m.raw_len = strlen(m.raw);
-	m.message_id = s->id;
-	m.subject = s->subject;
-	m.from_name = s->from_name;
-	m.from_addr = s->from_addr;
-	m.to_addrs = "praktyki@lista.example";
-	m.cc_addrs = "";
-	m.date = s->date;
-	m.in_reply_to = s->in_reply_to;
-	if (s->in_reply_to) {
-		m.references = sk_arena_alloc(a, sizeof(char *));
-		m.references[0] = s->in_reply_to;
-		m.n_references = 1;
-	}
-	m.list_id = "praktyki.lista.example";
-	m.body = s->body;
-	q = strstr(s->body, "\n>");
-	m.quote_start = q ? (size_t)(q - s->body) + 1 : strlen(s->body);
-	if (s->attach) {
-		at.filename = s->attach;
-		at.content_type = "application/vnd.openxmlformats-"
-		                  "officedocument.wordprocessingml.document";
-		at.data = "PK\003\004 not really a docx";
-		at.size = strlen(at.data);
-		at.text = "Regulamin udzielania zamówień";
-		at.extract_status = "ok";
-		m.attachments = &at;
-		m.n_attachments = 1;
-	}
-	if (sk_index_add_message(ix, &m, &id, &err)) {
-		fprintf(stderr, "add %s: %s\n", s->id, err.msg);
-		abort();
-	}
-	return id;
-}
 
 static int
 group_setup(void **state)
@@ -99,16 +36,7 @@ group_setup(void **state)
 	struct sk_err err = { 0 };
 	struct sk_message_row row;
 	struct sk_viewer coord = { true, true };
-	/* The config struct holds char * (it owns what it loads). */
-#define S(x) ((char *)(x))
-	const struct sk_partner_conf partners[] = {
-		{ S("brzozowka"), S("Gmina Brzozówka"), S("gmina"),
-		  S("brzozowka.example") },
-		{ S("jaskowo"), S("Gmina Jaśkowo"), S("gmina"),
-		  S("jaskowo.example") },
-	};
-#undef S
-	static const struct msgspec msgs[] = {
+	static const struct sk_test_msg msgs[] = {
 		{ "reg-1@brzozowka.example", "Anna Kowalczyk",
 		  "a.kowalczyk@brzozowka.example",
 		  "Regulamin zamówień poniżej 130 000 zł",
@@ -117,7 +45,7 @@ group_setup(void **state)
 		  "Nasz jest tu: https://bip.brzozowka.example/regulamin.\n"
 		  "Proszę o kontakt: a.kowalczyk@brzozowka.example\n"
 		  "From the minutes of our meeting: nic.\n",
-		  NULL, 1705306320, NULL },
+		  NULL, 1705306320, NULL, NULL },
 		{ "reg-2@jaskowo.example", "Piotr Zając",
 		  "p.zajac@jaskowo.example",
 		  "Re: Regulamin zamówień poniżej 130 000 zł",
@@ -126,66 +54,49 @@ group_setup(void **state)
 		  "> czy ktoś ma regulamin zamówień poniżej progu?\n"
 		  "> a.kowalczyk@brzozowka.example\n",
 		  "reg-1@brzozowka.example", 1705325000,
-		  "regulamin-zamówień.docx" },
+		  "regulamin-zamówień.docx", "Regulamin udzielania zamówień" },
 		{ "hostile@brzozowka.example",
 		  "\"><img src=x onerror=alert(1)>", "x@brzozowka.example",
 		  "<script>alert(1)</script> regulamin",
 		  "<b>pogrubione</b> <script>alert(2)</script> "
 		  "javascript:alert(3) regulamin\n",
-		  NULL, 1705400000, NULL },
+		  NULL, 1705400000, NULL, NULL },
 		{ "held-1@spam.example", "Obcy Nadawca", "obcy@spam.example",
 		  "Tajna wiadomość wstrzymana", "Kup teraz tajny regulamin.\n",
-		  NULL, 1705500000, NULL },
+		  NULL, 1705500000, NULL, NULL },
 		{ "dziwny/id+x@brzozowka.example", "Anna Kowalczyk",
 		  "a.kowalczyk@brzozowka.example", "Identyfikator z ukośnikiem",
-		  "Treść.\n", NULL, 1705600000, NULL },
+		  "Treść.\n", NULL, 1705600000, NULL, NULL },
 	};
 	int64_t ids[SK_ARRAY_SIZE(msgs)];
 
-	fx->dir = sk_test_tmpdir();
-	if (sk_index_open(fx->dir,
-	                  SK_INDEX_CREATE | SK_INDEX_WRITE | SK_INDEX_NO_XAPIAN,
-	                  &w, &err) ||
-	    sk_index_load_taxonomy(w, sk_index_default_taxonomy(), &err) ||
-	    sk_index_sync_partners(w, partners, SK_ARRAY_SIZE(partners),
-	                           &err) ||
-	    sk_index_meta_set(w, "list.address", "praktyki@lista.example",
-	                      &err)) {
-		fprintf(stderr, "setup: %s\n", err.msg);
+	fx->site.dir = sk_test_tmpdir();
+	w = sk_test_store_new(fx->site.dir, 2, "praktyki@lista.example");
+	if (!w)
 		return -1;
-	}
 	for (size_t i = 0; i < SK_ARRAY_SIZE(msgs); i++)
-		ids[i] = add_msg(w, a, &msgs[i]);
+		ids[i] = sk_test_add_msg(w, a, &msgs[i]);
 	(void)ids;
-	if (sk_index_user_set(w, "anna@brzozowka.example", "Anna Kowalczyk",
-	                      SK_ROLE_READER, PASSWORD, &err) ||
-	    sk_index_user_set(w, "koordynator@lista.example", "Koordynator",
-	                      SK_ROLE_COORDINATOR, PASSWORD, &err)) {
-		fprintf(stderr, "setup: users: %s\n", err.msg);
+	if (sk_test_store_users(w, "Anna Kowalczyk", "Koordynator"))
 		return -1;
-	}
-	sk_index_close(&w);
-	if (sk_index_open(fx->dir, SK_INDEX_NO_XAPIAN, &fx->ix, &err)) {
-		fprintf(stderr, "setup: reader: %s\n", err.msg);
+	if (sk_test_site_open(&fx->site, &w))
 		return -1;
-	}
-	if (sk_index_message(fx->ix, a, &coord, "reg-1@brzozowka.example", &row,
-	                     &err))
-		return -1;
-	fx->thread_regulamin = row.thread_id;
-	if (sk_index_message(fx->ix, a, &coord, "hostile@brzozowka.example",
+	if (sk_index_message(fx->site.ix, a, &coord, "reg-1@brzozowka.example",
 	                     &row, &err))
 		return -1;
+	fx->thread_regulamin = row.thread_id;
+	if (sk_index_message(fx->site.ix, a, &coord,
+	                     "hostile@brzozowka.example", &row, &err))
+		return -1;
 	fx->thread_hostile = row.thread_id;
-	if (sk_index_message(fx->ix, a, &coord, "held-1@spam.example", &row,
-	                     &err))
+	if (sk_index_message(fx->site.ix, a, &coord, "held-1@spam.example",
+	                     &row, &err))
 		return -1;
 	fx->thread_held = row.thread_id;
 	if (!(row.flags & SK_MSG_HELD)) {
 		fprintf(stderr, "setup: the outsider's mail is not held\n");
 		return -1;
 	}
-	fx->state = sk_web_state_new();
 	sk_arena_free(&a);
 	the_fx = fx;
 	*state = fx;
@@ -196,22 +107,13 @@ static int
 group_teardown(void **state)
 {
 	struct fx *fx = *state;
-	sk_index_close(&fx->ix);
-	sk_web_state_free(&fx->state);
-	sk_test_rmdir(&fx->dir);
+	sk_test_site_close(&fx->site);
 	free(fx);
 	xmlCleanupParser();
 	return 0;
 }
 
 /* ---- making requests ----------------------------------------------------- */
-
-struct res {
-	struct sk_arena *a;
-	struct sk_resp resp;
-	int status;
-	const char *body;
-};
 
 struct opts {
 	bool public_mode;
@@ -224,87 +126,42 @@ struct opts {
 	const char *origin;
 };
 
-static struct res
+static struct sk_test_res
 req_opts(enum sk_method m, const char *target, const struct opts *o)
 {
 	static const struct opts none;
-	struct res r;
-	struct sk_req q = { 0 };
-	struct sk_web_settings s = { 0 };
+	struct sk_test_res r;
+	struct sk_req q;
+	struct sk_web_settings s;
 
 	if (!o)
 		o = &none;
+	sk_test_req(&q, &s, m, target);
 	s.public_mode = o->public_mode;
 	s.base_url = o->base_url;
-	s.backend = SK_BACKEND_FTS5;
-	r.a = sk_arena_new(0);
-	q.method = m;
-	q.target = target;
 	q.cookie = o->cookie;
-	q.host = "skarbnica.example";
-	q.client = "192.0.2.7";
 	q.origin = o->origin;
 	q.form = o->form;
 	q.n_form = o->n_form;
 	q.body_status = o->body_status;
-	q.now = NOW;
-	q.ix = o->no_store ? NULL : the_fx->ix;
-	q.settings = &s;
-	q.state = the_fx->state;
-	sk_resp_init(&r.resp);
-	sk_web_route(&q, r.a, &r.resp);
-	assert_int_equal(sk_buf_status(&r.resp.body), SK_OK);
-	r.status = r.resp.status;
-	r.body = r.resp.body.p;
+	q.ix = o->no_store ? NULL : the_fx->site.ix;
+	q.state = the_fx->site.state;
+	r = sk_test_route(&q);
 	assert_non_null(r.resp.content_type);
 	return r;
 }
 
-static struct res
+static struct sk_test_res
 get(const char *target, bool public_mode)
 {
 	struct opts o = { .public_mode = public_mode };
 	return req_opts(SK_METHOD_GET, target, &o);
 }
 
-static void
-res_free(struct res *r)
-{
-	sk_resp_release(&r->resp);
-	sk_arena_free(&r->a);
-}
-
 static const char *
-hdr(const struct res *r, const char *name)
+hdr(const struct sk_test_res *r, const char *name)
 {
 	return sk_resp_header(&r->resp, name);
-}
-
-/* The value of cookie name among the Set-Cookie headers, or NULL. */
-static char *
-set_cookie(const struct res *r, const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; i < r->resp.n_headers; i++) {
-		const char *v = r->resp.headers[i].value;
-		if (strcasecmp(r->resp.headers[i].name, "Set-Cookie") == 0 &&
-		    strncmp(v, name, n) == 0 && v[n] == '=') {
-			const char *e = strchr(v, ';');
-			return sk_xstrndup(v + n + 1, (size_t)(e - v - n - 1));
-		}
-	}
-	return NULL;
-}
-
-static const char *
-set_cookie_line(const struct res *r, const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; i < r->resp.n_headers; i++)
-		if (strcasecmp(r->resp.headers[i].name, "Set-Cookie") == 0 &&
-		    strncmp(r->resp.headers[i].value, name, n) == 0)
-			return r->resp.headers[i].value;
-	return NULL;
 }
 
 /* Does body show one of the senders' addresses? (Message-IDs such as
@@ -325,16 +182,16 @@ shows_address(const char *body)
 static char *
 login(const char *email, char **csrf_out)
 {
-	struct res r = get("/zaloguj", false);
+	struct sk_test_res r = get("/zaloguj", false);
 	char *login_tok, *session, *cookie;
 	struct sk_param form[4];
 	struct opts o = { 0 };
 
 	assert_int_equal(r.status, 200);
-	login_tok = set_cookie(&r, "sk_login");
+	login_tok = sk_test_cookie_value(&r, "sk_login");
 	assert_non_null(login_tok);
 	assert_non_null(strstr(r.body, login_tok)); /* the hidden field */
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	form[0] = (struct sk_param){ "csrf", login_tok };
 	form[1] = (struct sk_param){ "email", email };
@@ -348,13 +205,14 @@ login(const char *email, char **csrf_out)
 	r = req_opts(SK_METHOD_POST, "/zaloguj", &o);
 	assert_int_equal(r.status, 303);
 	assert_string_equal(hdr(&r, "Location"), "/watek/1?widok=plaski");
-	session = set_cookie(&r, "sk_session");
+	session = sk_test_cookie_value(&r, "sk_session");
 	assert_non_null(session);
 	assert_int_equal(strlen(session), 43);
-	assert_non_null(strstr(set_cookie_line(&r, "sk_session"), "HttpOnly"));
 	assert_non_null(
-	    strstr(set_cookie_line(&r, "sk_session"), "SameSite=Lax"));
-	res_free(&r);
+	    strstr(sk_test_cookie_line(&r, "sk_session"), "HttpOnly"));
+	assert_non_null(
+	    strstr(sk_test_cookie_line(&r, "sk_session"), "SameSite=Lax"));
+	sk_test_res_free(&r);
 	free(login_tok);
 
 	cookie = sk_xmalloc(strlen(session) + 32);
@@ -365,11 +223,8 @@ login(const char *email, char **csrf_out)
 		struct opts oo = { .cookie = cookie };
 		r = req_opts(SK_METHOD_GET, "/", &oo);
 		assert_int_equal(r.status, 200);
-		const char *f = strstr(r.body, "name=\"csrf\" value=\"");
-		assert_non_null(f);
-		f += strlen("name=\"csrf\" value=\"");
-		*csrf_out = sk_xstrndup(f, 43);
-		res_free(&r);
+		*csrf_out = sk_test_csrf_in(r.body);
+		sk_test_res_free(&r);
 	}
 	return cookie;
 }
@@ -443,39 +298,39 @@ tokens_are_random_and_compared_in_constant_time(void **state)
 static void
 private_mode_sends_anonymous_readers_to_login(void **state)
 {
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
 	r = get("/", false);
 	assert_int_equal(r.status, 303);
 	assert_string_equal(hdr(&r, "Location"), "/zaloguj?dalej=%2F");
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/szukaj?q=regulamin", false);
 	assert_int_equal(r.status, 303);
 	assert_string_equal(hdr(&r, "Location"),
 	                    "/zaloguj?dalej=%2Fszukaj%3Fq%3Dregulamin");
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/api/v1/topics", false);
 	assert_int_equal(r.status, 403);
 	assert_string_equal(r.resp.content_type, "application/json");
 	assert_non_null(strstr(r.body, "\"error\""));
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/feed/temat/zamowienia.atom", false);
 	assert_int_equal(r.status, 403);
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/healthz", false);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.body, "ok\n");
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/static/skarbnica.css", false);
 	assert_int_equal(r.status, 200);
 	assert_string_equal(r.resp.content_type, "text/css; charset=utf-8");
 	assert_non_null(strstr(hdr(&r, "Cache-Control"), "immutable"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/robots.txt", false);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "Disallow: /\n"));
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
@@ -496,7 +351,7 @@ every_response_has_security_headers(void **state)
 	(void)state;
 	for (int pub = 0; pub < 2; pub++) {
 		for (size_t i = 0; i < SK_ARRAY_SIZE(targets); i++) {
-			struct res r = get(targets[i], pub);
+			struct sk_test_res r = get(targets[i], pub);
 			assert_string_equal(hdr(&r, "Content-Security-Policy"),
 			                    CSP_EXPECTED);
 			assert_string_equal(hdr(&r, "X-Content-Type-Options"),
@@ -504,7 +359,7 @@ every_response_has_security_headers(void **state)
 			assert_string_equal(hdr(&r, "Referrer-Policy"),
 			                    "same-origin");
 			assert_non_null(hdr(&r, "Cache-Control"));
-			res_free(&r);
+			sk_test_res_free(&r);
 		}
 	}
 }
@@ -512,7 +367,7 @@ every_response_has_security_headers(void **state)
 static void
 error_pages_are_polish_with_the_layout(void **state)
 {
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
 	r = get("/nie-ma-takiej-strony", true);
@@ -521,11 +376,11 @@ error_pages_are_polish_with_the_layout(void **state)
 	assert_non_null(strstr(r.body, "<html lang=\"pl\">"));
 	assert_non_null(strstr(r.body, "<h1>Nie znaleziono strony</h1>"));
 	assert_non_null(strstr(r.body, "Przejdź do treści"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("nie-zaczyna-sie-od-ukosnika", true);
 	assert_int_equal(r.status, 400);
 	assert_non_null(strstr(r.body, "Nieprawidłowe żądanie"));
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
@@ -552,11 +407,11 @@ unknown_routes_and_ids_are_404(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < SK_ARRAY_SIZE(targets); i++) {
-		struct res r = get(targets[i], true);
+		struct sk_test_res r = get(targets[i], true);
 		if (r.status != 404)
 			fprintf(stderr, "%s: %d\n", targets[i], r.status);
 		assert_int_equal(r.status, 404);
-		res_free(&r);
+		sk_test_res_free(&r);
 	}
 }
 
@@ -578,68 +433,68 @@ bad_encodings_are_400(void **state)
 	};
 	(void)state;
 	for (size_t i = 0; i < SK_ARRAY_SIZE(targets); i++) {
-		struct res r = get(targets[i], true);
+		struct sk_test_res r = get(targets[i], true);
 		if (r.status != 400)
 			fprintf(stderr, "%s: %d\n", targets[i], r.status);
 		assert_int_equal(r.status, 400);
 		assert_null(hdr(&r, "Set-Cookie"));
-		res_free(&r);
+		sk_test_res_free(&r);
 	}
 }
 
 static void
 methods_other_than_get_head_post_are_refused(void **state)
 {
-	struct res r;
+	struct sk_test_res r;
 	struct opts o = { .public_mode = true };
 
 	(void)state;
 	r = req_opts(SK_METHOD_OTHER, "/", &o);
 	assert_int_equal(r.status, 405);
 	assert_string_equal(hdr(&r, "Allow"), "GET, HEAD");
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = req_opts(SK_METHOD_POST, "/szukaj?q=a", &o);
 	assert_int_equal(r.status, 405);
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = req_opts(SK_METHOD_GET, "/wyloguj", &o);
 	assert_int_equal(r.status, 405);
 	assert_string_equal(hdr(&r, "Allow"), "POST");
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = req_opts(SK_METHOD_HEAD, "/", &o);
 	assert_int_equal(r.status, 200);
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
 store_unavailable_is_503_never_500(void **state)
 {
 	struct opts o = { .public_mode = true, .no_store = true };
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
 	r = req_opts(SK_METHOD_GET, "/", &o);
 	assert_int_equal(r.status, 503);
 	assert_non_null(hdr(&r, "Retry-After"));
 	assert_non_null(strstr(r.body, "chwilowo niedostępne"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = req_opts(SK_METHOD_GET, "/healthz", &o);
 	assert_int_equal(r.status, 503);
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = req_opts(SK_METHOD_GET, "/static/skarbnica.css", &o);
 	assert_int_equal(r.status, 200);
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
 refused_bodies_get_their_status(void **state)
 {
 	struct opts o = { .public_mode = true, .body_status = 413 };
-	struct res r = req_opts(SK_METHOD_POST, "/zaloguj", &o);
+	struct sk_test_res r = req_opts(SK_METHOD_POST, "/zaloguj", &o);
 
 	(void)state;
 	assert_int_equal(r.status, 413);
 	assert_non_null(strstr(r.body, "Za duże żądanie"));
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 /* ---- pages --------------------------------------------------------------- */
@@ -647,7 +502,7 @@ refused_bodies_get_their_status(void **state)
 static void
 start_page_lists_topics_threads_and_partners(void **state)
 {
-	struct res r = get("/", true);
+	struct sk_test_res r = get("/", true);
 
 	(void)state;
 	assert_int_equal(r.status, 200);
@@ -663,7 +518,7 @@ start_page_lists_topics_threads_and_partners(void **state)
 	assert_non_null(strstr(r.body, "Zaloguj się"));
 	/* Held mail is not listed for readers. */
 	assert_null(strstr(r.body, "Tajna wiadomość"));
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
@@ -683,13 +538,13 @@ public_mode_hides_addresses(void **state)
 
 	snprintf(target, sizeof(target), "/watek/%lld",
 	         (long long)fx->thread_regulamin);
-	struct res r = get(target, true);
+	struct sk_test_res r = get(target, true);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "Anna Kowalczyk"));
 	assert_non_null(strstr(r.body, "Piotr Zając"));
 	assert_false(shows_address(r.body));
 	assert_non_null(strstr(r.body, SK_ADDR_HIDDEN));
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	snprintf(target, sizeof(target), "/api/v1/thread/%lld",
 	         (long long)fx->thread_regulamin);
@@ -697,7 +552,7 @@ public_mode_hides_addresses(void **state)
 	assert_int_equal(r.status, 200);
 	assert_false(shows_address(r.body));
 	assert_non_null(strstr(r.body, SK_ADDR_HIDDEN));
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	for (size_t i = 0; i < SK_ARRAY_SIZE(pages); i++) {
 		r = get(pages[i], true);
@@ -708,7 +563,7 @@ public_mode_hides_addresses(void **state)
 			fprintf(stderr, "%s shows an address\n", pages[i]);
 			fail();
 		}
-		res_free(&r);
+		sk_test_res_free(&r);
 	}
 }
 
@@ -717,7 +572,7 @@ similar_threads_have_their_own_page(void **state)
 {
 	struct fx *fx = *state;
 	char target[64];
-	struct res r;
+	struct sk_test_res r;
 
 	snprintf(target, sizeof(target), "/watek/%lld",
 	         (long long)fx->thread_regulamin);
@@ -726,15 +581,15 @@ similar_threads_have_their_own_page(void **state)
 	snprintf(target, sizeof(target), "/watek/%lld/podobne",
 	         (long long)fx->thread_regulamin);
 	assert_non_null(strstr(r.body, target));
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get(target, true);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "<h1>Podobne wątki</h1>"));
 	assert_non_null(strstr(r.body, "Regulamin zamówień"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/watek/999999/podobne", true);
 	assert_int_equal(r.status, 404);
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
@@ -742,7 +597,7 @@ thread_page_nests_folds_and_links(void **state)
 {
 	struct fx *fx = *state;
 	char target[64];
-	struct res r;
+	struct sk_test_res r;
 
 	snprintf(target, sizeof(target), "/watek/%lld",
 	         (long long)fx->thread_regulamin);
@@ -771,7 +626,7 @@ thread_page_nests_folds_and_links(void **state)
 	assert_null(strstr(r.body, ".mbox"));
 	assert_null(strstr(r.body, "/raw\""));
 	assert_non_null(strstr(r.body, "aria-current=\"page\">wątkowy"));
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	snprintf(target, sizeof(target), "/watek/%lld?widok=plaski",
 	         (long long)fx->thread_regulamin);
@@ -780,7 +635,7 @@ thread_page_nests_folds_and_links(void **state)
 	assert_null(strstr(r.body, "class=\"msg d1\""));
 	assert_non_null(strstr(r.body, "aria-current=\"page\">według daty"));
 	assert_non_null(strstr(r.body, "w odpowiedzi na <a href=\"#m-"));
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
@@ -799,21 +654,21 @@ hostile_subjects_and_bodies_come_out_inert(void **state)
 	snprintf(target, sizeof(target), "/watek/%lld",
 	         (long long)fx->thread_hostile);
 	for (size_t i = 0; i < SK_ARRAY_SIZE(pages); i++) {
-		struct res r = get(pages[i], true);
+		struct sk_test_res r = get(pages[i], true);
 		assert_true(r.status == 200 || r.status == 400);
 		assert_null(strstr(r.body, "<script"));
 		assert_null(strstr(r.body, "<img"));
 		assert_null(strstr(r.body, "<b>pogrubione"));
 		assert_null(strstr(r.body, "href=\"javascript"));
 		assert_null(strstr(r.body, "onerror=alert(1)>"));
-		res_free(&r);
+		sk_test_res_free(&r);
 	}
-	struct res r = get(target, true);
+	struct sk_test_res r = get(target, true);
 	assert_non_null(
 	    strstr(r.body, "&lt;script&gt;alert(1)&lt;/script&gt;"));
 	assert_non_null(strstr(r.body, "&quot;&gt;&lt;img src=x "
 	                               "onerror=alert(1)&gt;"));
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
@@ -821,50 +676,50 @@ held_mail_is_hidden_from_readers(void **state)
 {
 	struct fx *fx = *state;
 	char target[64];
-	struct res r;
+	struct sk_test_res r;
 
 	snprintf(target, sizeof(target), "/watek/%lld",
 	         (long long)fx->thread_held);
 	r = get(target, true);
 	assert_int_equal(r.status, 404);
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/m/held-1%40spam.example/", true);
 	assert_int_equal(r.status, 404);
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/szukaj?q=tajna", true);
 	assert_int_equal(r.status, 200);
 	assert_null(strstr(r.body, "Tajna wiadomość"));
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
 message_ids_round_trip_percent_encoded(void **state)
 {
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
 	r = get("/m/dziwny%2Fid%2Bx%40brzozowka.example/", true);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "Identyfikator z ukośnikiem"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/m/%3Cdziwny%2Fid%2Bx%40brzozowka.example%3E/", true);
 	assert_int_equal(r.status, 200);
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/m/dziwny%2Fid%2Bx%40brzozowka.example", true);
 	assert_int_equal(r.status, 301);
 	assert_string_equal(hdr(&r, "Location"),
 	                    "/m/dziwny%2Fid%2Bx%40brzozowka.example/");
-	res_free(&r);
+	sk_test_res_free(&r);
 	/* '+' in a path is a plus, not a space. */
 	r = get("/m/dziwny%2Fid+x%40brzozowka.example/", true);
 	assert_int_equal(r.status, 200);
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
 topic_and_partner_pages_count_threads(void **state)
 {
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
 	r = get("/temat/zamowienia", true);
@@ -872,20 +727,20 @@ topic_and_partner_pages_count_threads(void **state)
 	assert_non_null(strstr(r.body, "<h1>Zamówienia publiczne</h1>"));
 	assert_non_null(strstr(r.body, "wątk"));
 	assert_non_null(strstr(r.body, "type=\"application/atom+xml\""));
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/gmina/brzozowka", true);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "<h1>Gmina Brzozówka</h1>"));
 	assert_non_null(strstr(r.body, "Regulamin zamówień"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/spotkania", true);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "<h1>Notatki ze spotkań</h1>"));
 	assert_non_null(strstr(r.body, "aria-current=\"page\">Spotkania"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/temat/zamowienia?strona=400", true);
 	assert_int_equal(r.status, 200);
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 /* ---- search -------------------------------------------------------------- */
@@ -893,13 +748,13 @@ topic_and_partner_pages_count_threads(void **state)
 static void
 search_shows_results_facets_and_help(void **state)
 {
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
 	r = get("/szukaj", true);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "Jak szukać"));
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	r = get("/szukaj?q=regulamin", true);
 	assert_int_equal(r.status, 200);
@@ -911,20 +766,20 @@ search_shows_results_facets_and_help(void **state)
 	assert_non_null(strstr(r.body, "Zawęź wyniki"));
 	assert_non_null(strstr(r.body, "partner%3Abrzozowka"));
 	assert_non_null(strstr(r.body, "/feed/szukaj.atom?q=regulamin"));
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	r = get("/szukaj?q=regulamin&gmina=jaskowo&sort=data", true);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "Filtry: partner jaskowo"));
 	assert_null(strstr(r.body, "/m/reg-1%40brzozowka.example/\""));
 	assert_non_null(strstr(r.body, "<option value=\"data\" selected>"));
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	r = get("/szukaj?q=zzzyyyxxx", true);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "Nic nie znaleziono"));
 	assert_non_null(strstr(r.body, "Jak szukać"));
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
@@ -936,7 +791,7 @@ bad_queries_are_400_with_a_polish_message(void **state)
 		"/feed/szukaj.atom?q=a+OR",
 	};
 	char big[700];
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
 	for (size_t i = 0; i < SK_ARRAY_SIZE(targets); i++) {
@@ -944,20 +799,20 @@ bad_queries_are_400_with_a_polish_message(void **state)
 		if (r.status != 400)
 			fprintf(stderr, "%s: %d\n", targets[i], r.status);
 		assert_int_equal(r.status, 400);
-		res_free(&r);
+		sk_test_res_free(&r);
 	}
 	r = get("/szukaj?q=regulamin+OR", true);
 	assert_non_null(strstr(r.body, "role=\"alert\""));
 	assert_non_null(strstr(r.body, "aria-invalid=\"true\""));
 	assert_non_null(strstr(r.body, "Jak szukać"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	memcpy(big, "/szukaj?q=", 10);
 	memset(big + 10, 'a', sizeof(big) - 11);
 	big[sizeof(big) - 1] = '\0';
 	r = get(big, true);
 	assert_int_equal(r.status, 400);
 	assert_non_null(strstr(r.body, "za długie"));
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
@@ -967,7 +822,7 @@ api_search_has_the_cli_fields(void **state)
 		                            "subject",    "from",
 		                            "date",       "partner",
 		                            "topics",     "snippet" };
-	struct res r;
+	struct sk_test_res r;
 	json_t *j, *results;
 	json_error_t je;
 
@@ -998,17 +853,17 @@ api_search_has_the_cli_fields(void **state)
 		           "<mark>"));
 	}
 	json_decref(j);
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	r = get("/api/v1/search", true);
 	assert_int_equal(r.status, 400);
 	j = json_loads(r.body, 0, &je);
 	assert_non_null(json_object_get(j, "error"));
 	json_decref(j);
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/api/v1/search?q=a&limit=1000", true);
 	assert_int_equal(r.status, 400);
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
@@ -1016,7 +871,7 @@ api_topics_and_thread_are_json(void **state)
 {
 	struct fx *fx = *state;
 	char target[64];
-	struct res r;
+	struct sk_test_res r;
 	json_t *j;
 	json_error_t je;
 
@@ -1026,7 +881,7 @@ api_topics_and_thread_are_json(void **state)
 	assert_non_null(j);
 	assert_true(json_array_size(json_object_get(j, "topics")) > 10);
 	json_decref(j);
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	snprintf(target, sizeof(target), "/api/v1/thread/%lld",
 	         (long long)fx->thread_regulamin);
@@ -1043,7 +898,7 @@ api_topics_and_thread_are_json(void **state)
 	    json_string_value(json_object_get(json_array_get(msgs, 0), "from")),
 	    "Anna Kowalczyk");
 	json_decref(j);
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
@@ -1058,7 +913,7 @@ feeds_are_well_formed_atom(void **state)
 	for (size_t i = 0; i < SK_ARRAY_SIZE(targets); i++) {
 		struct opts o = { .public_mode = true,
 			          .base_url = "https://praktyki.example" };
-		struct res r = req_opts(SK_METHOD_GET, targets[i], &o);
+		struct sk_test_res r = req_opts(SK_METHOD_GET, targets[i], &o);
 		assert_int_equal(r.status, 200);
 		assert_string_equal(r.resp.content_type,
 		                    "application/atom+xml; charset=utf-8");
@@ -1069,7 +924,7 @@ feeds_are_well_formed_atom(void **state)
 		xmlFreeDoc(doc);
 		assert_non_null(strstr(r.body, "https://praktyki.example/"));
 		assert_null(strstr(r.body, "<script"));
-		res_free(&r);
+		sk_test_res_free(&r);
 	}
 }
 
@@ -1081,7 +936,7 @@ login_shows_addresses_and_raw_mail(void **state)
 	struct fx *fx = *state;
 	char target[96], *csrf = NULL, *cookie;
 	struct opts o = { 0 };
-	struct res r;
+	struct sk_test_res r;
 	cookie = login("anna@brzozowka.example", &csrf);
 	o.cookie = cookie;
 	snprintf(target, sizeof(target), "/watek/%lld",
@@ -1092,7 +947,7 @@ login_shows_addresses_and_raw_mail(void **state)
 	assert_non_null(strstr(r.body, "Wyloguj się"));
 	assert_non_null(strstr(r.body, ".mbox\""));
 	assert_string_equal(hdr(&r, "Cache-Control"), "private, no-store");
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	r = req_opts(SK_METHOD_GET, "/m/reg-1%40brzozowka.example/raw", &o);
 	assert_int_equal(r.status, 200);
@@ -1100,7 +955,7 @@ login_shows_addresses_and_raw_mail(void **state)
 	assert_non_null(strstr(hdr(&r, "Content-Disposition"), "inline"));
 	assert_non_null(strstr(hdr(&r, "Content-Security-Policy"), "sandbox"));
 	assert_true(sk_starts_with(r.body, "Message-ID: <reg-1@"));
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	snprintf(target, sizeof(target), "/watek/%lld.mbox",
 	         (long long)fx->thread_regulamin);
@@ -1113,14 +968,14 @@ login_shows_addresses_and_raw_mail(void **state)
 	assert_non_null(strstr(r.body, "\n>From the minutes"));
 	assert_null(strstr(r.body, "\r\n"));
 	assert_non_null(strstr(r.body, "\n\nFrom p.zajac@jaskowo.example "));
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	/* Readers still do not see held mail. */
 	snprintf(target, sizeof(target), "/watek/%lld",
 	         (long long)fx->thread_held);
 	r = req_opts(SK_METHOD_GET, target, &o);
 	assert_int_equal(r.status, 404);
-	res_free(&r);
+	sk_test_res_free(&r);
 	free(csrf);
 	free(cookie);
 }
@@ -1131,7 +986,7 @@ coordinators_see_held_mail(void **state)
 	struct fx *fx = *state;
 	char target[64], *cookie;
 	struct opts o = { 0 };
-	struct res r;
+	struct sk_test_res r;
 	cookie = login("koordynator@lista.example", NULL);
 	o.cookie = cookie;
 	snprintf(target, sizeof(target), "/watek/%lld",
@@ -1139,7 +994,7 @@ coordinators_see_held_mail(void **state)
 	r = req_opts(SK_METHOD_GET, target, &o);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "Wiadomość wstrzymana"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	free(cookie);
 }
 
@@ -1148,17 +1003,17 @@ raw_and_mbox_need_login_even_in_public_mode(void **state)
 {
 	struct fx *fx = *state;
 	char target[64];
-	struct res r;
+	struct sk_test_res r;
 
 	r = get("/m/reg-1%40brzozowka.example/raw", true);
 	assert_int_equal(r.status, 303);
 	assert_true(sk_starts_with(hdr(&r, "Location"), "/zaloguj?dalej="));
-	res_free(&r);
+	sk_test_res_free(&r);
 	snprintf(target, sizeof(target), "/watek/%lld.mbox",
 	         (long long)fx->thread_regulamin);
 	r = get(target, true);
 	assert_int_equal(r.status, 303);
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
@@ -1166,18 +1021,18 @@ login_refuses_bad_password_csrf_and_redirects(void **state)
 {
 	struct sk_param form[4];
 	struct opts o = { 0 };
-	struct res r;
+	struct sk_test_res r;
 	char *tok, cbuf[128];
 
 	(void)state;
 	r = get("/zaloguj?dalej=%2Fszukaj", false);
-	tok = set_cookie(&r, "sk_login");
+	tok = sk_test_cookie_value(&r, "sk_login");
 	assert_non_null(
-	    strstr(set_cookie_line(&r, "sk_login"), "Path=/zaloguj"));
+	    strstr(sk_test_cookie_line(&r, "sk_login"), "Path=/zaloguj"));
 	assert_non_null(strstr(r.body, "value=\"/szukaj\""));
 	assert_non_null(strstr(r.body, "<label for=\"email\">"));
 	assert_non_null(strstr(r.body, "<label for=\"password\">"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	snprintf(cbuf, sizeof(cbuf), "sk_login=%s", tok);
 
 	/* Wrong password. */
@@ -1190,16 +1045,16 @@ login_refuses_bad_password_csrf_and_redirects(void **state)
 	o.n_form = 4;
 	r = req_opts(SK_METHOD_POST, "/zaloguj", &o);
 	assert_int_equal(r.status, 403);
-	assert_null(set_cookie_line(&r, "sk_session"));
+	assert_null(sk_test_cookie_line(&r, "sk_session"));
 	assert_non_null(strstr(r.body, "Nieprawidłowy adres e-mail lub hasło"));
 	assert_non_null(strstr(r.body, "value=\"anna@brzozowka.example\""));
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	/* Unknown user: the same answer. */
 	form[1].value = "nikt@brzozowka.example";
 	r = req_opts(SK_METHOD_POST, "/zaloguj", &o);
 	assert_int_equal(r.status, 403);
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	/* Missing or foreign CSRF token. */
 	form[1].value = "anna@brzozowka.example";
@@ -1207,29 +1062,30 @@ login_refuses_bad_password_csrf_and_redirects(void **state)
 	form[0].value = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 	r = req_opts(SK_METHOD_POST, "/zaloguj", &o);
 	assert_int_equal(r.status, 403);
-	assert_null(set_cookie_line(&r, "sk_session"));
-	res_free(&r);
+	assert_null(sk_test_cookie_line(&r, "sk_session"));
+	sk_test_res_free(&r);
 	o.cookie = NULL;
 	form[0].value = tok;
 	r = req_opts(SK_METHOD_POST, "/zaloguj", &o);
 	assert_int_equal(r.status, 403);
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	/* Right: an open redirect in dalej goes to the start page. */
 	o.cookie = cbuf;
 	r = req_opts(SK_METHOD_POST, "/zaloguj", &o);
 	assert_int_equal(r.status, 303);
 	assert_string_equal(hdr(&r, "Location"), "/");
-	assert_non_null(set_cookie_line(&r, "sk_session"));
-	assert_null(strstr(set_cookie_line(&r, "sk_session"), "Secure"));
-	res_free(&r);
+	assert_non_null(sk_test_cookie_line(&r, "sk_session"));
+	assert_null(strstr(sk_test_cookie_line(&r, "sk_session"), "Secure"));
+	sk_test_res_free(&r);
 
 	/* Secure cookies behind https. */
 	o.base_url = "https://praktyki.example";
 	r = req_opts(SK_METHOD_POST, "/zaloguj", &o);
 	assert_int_equal(r.status, 303);
-	assert_non_null(strstr(set_cookie_line(&r, "sk_session"), "; Secure"));
-	res_free(&r);
+	assert_non_null(
+	    strstr(sk_test_cookie_line(&r, "sk_session"), "; Secure"));
+	sk_test_res_free(&r);
 	free(tok);
 }
 
@@ -1239,7 +1095,7 @@ logout_needs_the_session_csrf_token(void **state)
 	char *csrf = NULL, *cookie;
 	struct sk_param form[1];
 	struct opts o = { 0 };
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
 	cookie = login("anna@brzozowka.example", &csrf);
@@ -1249,22 +1105,23 @@ logout_needs_the_session_csrf_token(void **state)
 	o.n_form = 1;
 	r = req_opts(SK_METHOD_POST, "/wyloguj", &o);
 	assert_int_equal(r.status, 403);
-	res_free(&r);
+	sk_test_res_free(&r);
 	/* Still logged in. */
 	r = req_opts(SK_METHOD_GET, "/", &o);
 	assert_int_equal(r.status, 200);
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	form[0].value = csrf;
 	r = req_opts(SK_METHOD_POST, "/wyloguj", &o);
 	assert_int_equal(r.status, 303);
 	assert_string_equal(hdr(&r, "Location"), "/");
-	assert_non_null(strstr(set_cookie_line(&r, "sk_session"), "Max-Age=0"));
-	res_free(&r);
+	assert_non_null(
+	    strstr(sk_test_cookie_line(&r, "sk_session"), "Max-Age=0"));
+	sk_test_res_free(&r);
 	/* The old cookie no longer works. */
 	r = req_opts(SK_METHOD_GET, "/", &o);
 	assert_int_equal(r.status, 303);
-	res_free(&r);
+	sk_test_res_free(&r);
 	free(csrf);
 	free(cookie);
 }
@@ -1273,50 +1130,50 @@ static void
 posts_from_another_origin_are_refused(void **state)
 {
 	struct opts o = { .public_mode = true };
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
 	o.origin = "https://evil.example";
 	r = req_opts(SK_METHOD_POST, "/wyloguj", &o);
 	assert_int_equal(r.status, 403);
 	assert_non_null(strstr(r.body, "z innej strony"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	o.origin = "null";
 	r = req_opts(SK_METHOD_POST, "/zaloguj", &o);
 	assert_int_equal(r.status, 403);
-	res_free(&r);
+	sk_test_res_free(&r);
 	/* Our own host, whatever the scheme (TLS ends at the proxy). */
 	o.origin = "https://skarbnica.example";
 	r = req_opts(SK_METHOD_POST, "/wyloguj", &o);
 	assert_int_equal(r.status, 303);
-	res_free(&r);
+	sk_test_res_free(&r);
 	o.origin = "https://praktyki.example";
 	o.base_url = "https://praktyki.example/";
 	r = req_opts(SK_METHOD_POST, "/wyloguj", &o);
 	assert_int_equal(r.status, 303);
-	res_free(&r);
+	sk_test_res_free(&r);
 	/* GET is not affected. */
 	o.origin = "https://evil.example";
 	r = req_opts(SK_METHOD_GET, "/", &o);
 	assert_int_equal(r.status, 200);
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
 attachments_download_safely(void **state)
 {
-	struct res r;
+	struct sk_test_res r;
 	const char *cd;
 
 	(void)state;
 	r = get("/m/reg-2%40jaskowo.example/zalacznik/0", true);
 	if (r.status == 503) {
 		printf("SKIP: index/ has no sk_index_attachment yet\n");
-		res_free(&r);
+		sk_test_res_free(&r);
 		skip();
 	}
 	if (r.status == 404) {
-		res_free(&r);
+		sk_test_res_free(&r);
 		r = get("/m/reg-2%40jaskowo.example/zalacznik/1", true);
 	}
 	assert_int_equal(r.status, 200);
@@ -1324,19 +1181,19 @@ attachments_download_safely(void **state)
 	assert_true(sk_starts_with(cd, "attachment; filename=\""));
 	assert_non_null(strstr(cd, "filename*=UTF-8''regulamin-zam%C3%B3wie"));
 	assert_non_null(strstr(hdr(&r, "Content-Security-Policy"), "sandbox"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/m/reg-2%40jaskowo.example/zalacznik/99", true);
 	assert_true(r.status == 404);
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
 metrics_report_store_and_requests(void **state)
 {
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
-	sk_web_state_record(the_fx->state, "start", 200, 0.01);
+	sk_web_state_record(the_fx->site.state, "start", 200, 0.01);
 	r = get("/metrics", false);
 	assert_int_equal(r.status, 200);
 	assert_true(sk_starts_with(r.resp.content_type, "text/plain"));
@@ -1347,7 +1204,7 @@ metrics_report_store_and_requests(void **state)
 	    strstr(r.body, "skarbnica_index_bytes{part=\"store\"}"));
 	assert_non_null(strstr(r.body, "skarbnica_http_requests_total{route="
 	                               "\"start\",status=\"200\"}"));
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 int

@@ -5,8 +5,7 @@
  * fixation, cookie flags, path traversal, authorization, hidden
  * addresses, the login throttle and oversized requests.
  * docs/security.md lists each row with its test. */
-#include "tests/helpers/sk_test.h"
-#include "index/sk_index.h"
+#include "tests/helpers/sk_test_web.h"
 #include "ingest/sk_ingest.h"
 #include "web/private.h"
 
@@ -24,14 +23,12 @@
 #include <unistd.h>
 
 #define NOW 1735689600 /* 2025-01-01 00:00 UTC */
-#define PASSWORD "tajne-haslo-123"
+#define PASSWORD SK_TEST_PASSWORD
 #define XSS_MID "xss-html@brzozowka.example"
 #define XSS_MID_URL "xss-html%40brzozowka.example"
 
 struct fx {
-	char *dir;
-	struct sk_index *ix; /* a reader, as a web worker has */
-	struct sk_web_state *state;
+	struct sk_test_site site;
 	int64_t thread_xss;
 	const char *topic; /* a topic of the hostile thread, or NULL */
 	char topic_buf[80];
@@ -122,23 +119,9 @@ ingest_hostile(const char *dir)
 	struct sk_ingest_counts n;
 	struct sk_err err = { 0 };
 	const char *mails[] = { mail_html, mail_plain };
-#define S(x) ((char *)(x))
-	const struct sk_partner_conf partners[] = {
-		{ S("brzozowka"), S("Gmina Brzozówka"), S("gmina"),
-		  S("brzozowka.example") },
-		{ S("jaskowo"), S("Gmina Jaśkowo"), S("gmina"),
-		  S("jaskowo.example") },
-	};
-#undef S
 
-	if (sk_index_open(dir,
-	                  SK_INDEX_CREATE | SK_INDEX_WRITE | SK_INDEX_NO_XAPIAN,
-	                  &w, &err) ||
-	    sk_index_load_taxonomy(w, sk_index_default_taxonomy(), &err) ||
-	    sk_index_sync_partners(w, partners, 2, &err) ||
-	    sk_index_meta_set(w, "list.address", "praktyki@lista.example",
-	                      &err) ||
-	    sk_ingest_new(w, &set, &ing, &err)) {
+	w = sk_test_store_new(dir, 2, "praktyki@lista.example");
+	if (!w || sk_ingest_new(w, &set, &ing, &err)) {
 		fprintf(stderr, "setup: %s\n", err.msg);
 		return -1;
 	}
@@ -158,13 +141,8 @@ ingest_hostile(const char *dir)
 		        (long long)n.stored, err.msg);
 		return -1;
 	}
-	if (sk_index_user_set(w, "anna@brzozowka.example", "Anna Czytelniczka",
-	                      SK_ROLE_READER, PASSWORD, &err) ||
-	    sk_index_user_set(w, "koordynator@lista.example", "Koordynator",
-	                      SK_ROLE_COORDINATOR, PASSWORD, &err)) {
-		fprintf(stderr, "setup: users: %s\n", err.msg);
+	if (sk_test_store_users(w, "Anna Czytelniczka", "Koordynator"))
 		return -1;
-	}
 	sk_index_close(&w);
 	return 0;
 }
@@ -182,24 +160,23 @@ group_setup(void **state)
 	struct sk_viewer coord = { true, true };
 	struct sk_web_settings s = { 0 };
 
-	fx->dir = sk_test_tmpdir();
+	fx->site.dir = sk_test_tmpdir();
 	/* The ingest forks its workers: before any thread starts. */
-	if (ingest_hostile(fx->dir))
+	if (ingest_hostile(fx->site.dir))
 		return -1;
-	if (sk_index_open(fx->dir, SK_INDEX_NO_XAPIAN, &fx->ix, &err) ||
-	    sk_index_message(fx->ix, a, &coord, XSS_MID, &row, &err)) {
+	if (sk_test_site_open(&fx->site, NULL) ||
+	    sk_index_message(fx->site.ix, a, &coord, XSS_MID, &row, &err)) {
 		fprintf(stderr, "setup: reader: %s\n", err.msg);
 		return -1;
 	}
 	fx->thread_xss = row.thread_id;
-	if (sk_index_thread(fx->ix, a, &coord, row.thread_id, &th, &msgs, &n,
-	                    &err) == SK_OK &&
+	if (sk_index_thread(fx->site.ix, a, &coord, row.thread_id, &th, &msgs,
+	                    &n, &err) == SK_OK &&
 	    th.n_topics > 0) {
 		snprintf(fx->topic_buf, sizeof(fx->topic_buf), "%s",
 		         th.topics[0]);
 		fx->topic = fx->topic_buf;
 	}
-	fx->state = sk_web_state_new();
 
 	s.listen = "127.0.0.1:0";
 	s.public_mode = true;
@@ -207,7 +184,7 @@ group_setup(void **state)
 	s.request_bytes = 256 * 1024;
 	s.timeout_seconds = 5;
 	s.backend = SK_BACKEND_FTS5;
-	if (sk_web_start(fx->dir, &s, &fx->web, &err)) {
+	if (sk_web_start(fx->site.dir, &s, &fx->web, &err)) {
 		fprintf(stderr, "setup: start: %s\n", err.msg);
 		return -1;
 	}
@@ -223,21 +200,12 @@ group_teardown(void **state)
 {
 	struct fx *fx = *state;
 	sk_web_stop(&fx->web);
-	sk_index_close(&fx->ix);
-	sk_web_state_free(&fx->state);
-	sk_test_rmdir(&fx->dir);
+	sk_test_site_close(&fx->site);
 	free(fx);
 	return 0;
 }
 
 /* ---- requests through sk_web_route ---------------------------------------- */
-
-struct res {
-	struct sk_arena *a;
-	struct sk_resp resp;
-	int status;
-	const char *body;
-};
 
 struct opts {
 	bool public_mode;
@@ -249,76 +217,34 @@ struct opts {
 	struct sk_web_state *state; /* NULL: the group's */
 };
 
-static struct res
+static struct sk_test_res
 req(enum sk_method m, const char *target, const struct opts *o)
 {
 	static const struct opts none;
-	struct res r;
-	struct sk_req q = { 0 };
-	struct sk_web_settings s = { 0 };
+	struct sk_req q;
+	struct sk_web_settings s;
 
 	if (!o)
 		o = &none;
+	sk_test_req(&q, &s, m, target);
 	s.public_mode = o->public_mode;
 	s.base_url = o->base_url;
-	s.backend = SK_BACKEND_FTS5;
-	r.a = sk_arena_new(0);
-	q.method = m;
 	q.method_name = m == SK_METHOD_POST ? "POST" : "GET";
-	q.target = target;
 	q.cookie = o->cookie;
-	q.host = "skarbnica.example";
-	q.client = o->client ? o->client : "192.0.2.7";
+	if (o->client)
+		q.client = o->client;
 	q.form = o->form;
 	q.n_form = o->n_form;
-	q.now = NOW;
-	q.ix = the_fx->ix;
-	q.settings = &s;
-	q.state = o->state ? o->state : the_fx->state;
-	sk_resp_init(&r.resp);
-	sk_web_route(&q, r.a, &r.resp);
-	assert_int_equal(sk_buf_status(&r.resp.body), SK_OK);
-	r.status = r.resp.status;
-	r.body = r.resp.body.p;
-	return r;
+	q.ix = the_fx->site.ix;
+	q.state = o->state ? o->state : the_fx->site.state;
+	return sk_test_route(&q);
 }
 
-static struct res
+static struct sk_test_res
 get(const char *target, const char *cookie, bool public_mode)
 {
 	struct opts o = { .public_mode = public_mode, .cookie = cookie };
 	return req(SK_METHOD_GET, target, &o);
-}
-
-static void
-res_free(struct res *r)
-{
-	sk_resp_release(&r->resp);
-	sk_arena_free(&r->a);
-}
-
-/* The Set-Cookie line for name, or NULL. */
-static const char *
-cookie_line(const struct res *r, const char *name)
-{
-	size_t n = strlen(name);
-	for (size_t i = 0; i < r->resp.n_headers; i++)
-		if (strcasecmp(r->resp.headers[i].name, "Set-Cookie") == 0 &&
-		    strncmp(r->resp.headers[i].value, name, n) == 0 &&
-		    r->resp.headers[i].value[n] == '=')
-			return r->resp.headers[i].value;
-	return NULL;
-}
-
-/* The value of cookie name set by r (malloc'ed), or NULL. */
-static char *
-cookie_value(const struct res *r, const char *name)
-{
-	const char *l = cookie_line(r, name);
-	if (!l)
-		return NULL;
-	l += strlen(name) + 1;
-	return sk_xstrndup(l, strcspn(l, ";"));
 }
 
 /* Log in through the form as email from client; returns the Cookie header
@@ -326,18 +252,18 @@ cookie_value(const struct res *r, const char *name)
  * response. pre_cookie is sent along with the login cookie. */
 static char *
 login_as(const char *email, const char *pre_cookie, const char *base_url,
-         struct res *res_out)
+         struct sk_test_res *res_out)
 {
 	struct opts o = { .base_url = base_url };
-	struct res r = req(SK_METHOD_GET, "/zaloguj", &o);
+	struct sk_test_res r = req(SK_METHOD_GET, "/zaloguj", &o);
 	struct sk_param form[3];
 	char *tok, *session, *cookie;
 	char cbuf[512];
 
 	assert_int_equal(r.status, 200);
-	tok = cookie_value(&r, "sk_login");
+	tok = sk_test_cookie_value(&r, "sk_login");
 	assert_non_null(tok);
-	res_free(&r);
+	sk_test_res_free(&r);
 	form[0] = (struct sk_param){ "csrf", tok };
 	form[1] = (struct sk_param){ "email", email };
 	form[2] = (struct sk_param){ "password", PASSWORD };
@@ -349,7 +275,7 @@ login_as(const char *email, const char *pre_cookie, const char *base_url,
 	o.client = "198.51.100.1"; /* not the brute-force test's address */
 	r = req(SK_METHOD_POST, "/zaloguj", &o);
 	assert_int_equal(r.status, 303);
-	session = cookie_value(&r, "sk_session");
+	session = sk_test_cookie_value(&r, "sk_session");
 	assert_non_null(session);
 	assert_int_equal(strlen(session), 43);
 	cookie = sk_xmalloc(strlen(session) + 16);
@@ -359,7 +285,7 @@ login_as(const char *email, const char *pre_cookie, const char *base_url,
 	if (res_out)
 		*res_out = r;
 	else
-		res_free(&r);
+		sk_test_res_free(&r);
 	return cookie;
 }
 
@@ -367,12 +293,12 @@ login_as(const char *email, const char *pre_cookie, const char *base_url,
 static char *
 csrf_of(const char *cookie)
 {
-	struct res r = get("/", cookie, false);
+	struct sk_test_res r = get("/", cookie, false);
 	const char *f = strstr(r.body, "name=\"csrf\" value=\"");
 	char *t = NULL;
 	if (f)
 		t = sk_xstrndup(f + strlen("name=\"csrf\" value=\""), 43);
-	res_free(&r);
+	sk_test_res_free(&r);
 	return t;
 }
 
@@ -540,7 +466,7 @@ check_json_value(const char *what, const char *key, json_t *v)
 }
 
 static void
-assert_inert_json(const char *what, const struct res *r)
+assert_inert_json(const char *what, const struct sk_test_res *r)
 {
 	json_error_t je;
 	json_t *root;
@@ -638,7 +564,7 @@ the_markup_check_catches_live_tags(void **state)
 static void
 hostile_mail_is_stored_and_shown(void **state)
 {
-	struct res r;
+	struct sk_test_res r;
 	(void)state;
 	/* The pages below must really show the hostile text (escaped),
 	 * or the XSS checks would prove nothing. */
@@ -646,11 +572,11 @@ hostile_mail_is_stored_and_shown(void **state)
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "&lt;script&gt;alert("));
 	assert_non_null(strstr(r.body, "Regulamin zamówień"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/szukaj?q=regulamin", NULL, true);
 	assert_int_equal(r.status, 200);
 	assert_non_null(strstr(r.body, "&lt;script&gt;"));
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void
@@ -669,7 +595,8 @@ no_page_shows_live_markup_from_mail(void **state)
 		       "feed not checked\n");
 	for (size_t w = 0; w < SK_ARRAY_SIZE(who); w++) {
 		for (size_t i = 0; i < n; i++) {
-			struct res r = get(pages[i].target, who[w], true);
+			struct sk_test_res r =
+			    get(pages[i].target, who[w], true);
 			if (r.status != 200) {
 				fprintf(stderr, "%s: %d\n", pages[i].target,
 				        r.status);
@@ -681,7 +608,7 @@ no_page_shows_live_markup_from_mail(void **state)
 				assert_inert_atom(pages[i].target, r.body);
 			else
 				assert_inert_json(pages[i].target, &r);
-			res_free(&r);
+			sk_test_res_free(&r);
 		}
 	}
 	free(reader);
@@ -698,12 +625,12 @@ attachment_names_cannot_inject_headers_or_markup(void **state)
 	(void)state;
 	for (int pos = 0; pos < 6; pos++) {
 		char t[128];
-		struct res r;
+		struct sk_test_res r;
 		const char *cd, *ct;
 		snprintf(t, sizeof(t), "/m/%s/zalacznik/%d", XSS_MID_URL, pos);
 		r = get(t, reader, false);
 		if (r.status == 404) {
-			res_free(&r);
+			sk_test_res_free(&r);
 			continue;
 		}
 		assert_int_equal(r.status, 200);
@@ -731,7 +658,7 @@ attachment_names_cannot_inject_headers_or_markup(void **state)
 		assert_non_null(strstr(sk_resp_header(&r.resp,
 		                                      "Content-Security-Policy"),
 		                       "sandbox"));
-		res_free(&r);
+		sk_test_res_free(&r);
 	}
 	assert_true(seen >= 3);
 	free(reader);
@@ -748,22 +675,22 @@ posts_without_the_right_token_are_refused(void **state)
 		{ "csrf", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" }
 	};
 	struct opts o = { .cookie = cookie };
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
 	assert_non_null(csrf);
 	/* Logout without a token, with a wrong one: 403, still logged in. */
 	r = req(SK_METHOD_POST, "/wyloguj", &o);
 	assert_int_equal(r.status, 403);
-	res_free(&r);
+	sk_test_res_free(&r);
 	o.form = wrong;
 	o.n_form = 1;
 	r = req(SK_METHOD_POST, "/wyloguj", &o);
 	assert_int_equal(r.status, 403);
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/", cookie, false);
 	assert_int_equal(r.status, 200);
-	res_free(&r);
+	sk_test_res_free(&r);
 	/* The login form's own token: missing or not the cookie's. */
 	{
 		struct sk_param f[] = { { "email", "anna@brzozowka.example" },
@@ -772,14 +699,14 @@ posts_without_the_right_token_are_refused(void **state)
 		struct opts lo = { .form = f, .n_form = 2 };
 		r = req(SK_METHOD_POST, "/zaloguj", &lo);
 		assert_int_equal(r.status, 403);
-		assert_null(cookie_line(&r, "sk_session"));
-		res_free(&r);
+		assert_null(sk_test_cookie_line(&r, "sk_session"));
+		sk_test_res_free(&r);
 		lo.n_form = 3;
 		lo.cookie = "sk_login=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 		r = req(SK_METHOD_POST, "/zaloguj", &lo);
 		assert_int_equal(r.status, 403);
-		assert_null(cookie_line(&r, "sk_session"));
-		res_free(&r);
+		assert_null(sk_test_cookie_line(&r, "sk_session"));
+		sk_test_res_free(&r);
 	}
 	/* A coordinator's form without its token. */
 	{
@@ -793,7 +720,7 @@ posts_without_the_right_token_are_refused(void **state)
 			printf("SKIP: no /spotkania/nowa route yet\n");
 		else
 			assert_int_equal(r.status, 403);
-		res_free(&r);
+		sk_test_res_free(&r);
 		free(coord);
 	}
 	free(csrf);
@@ -807,23 +734,23 @@ session_fixation_is_not_possible(void **state)
 {
 	const char *planted =
 	    "sk_session=PlantedByAttackerPlantedByAttacker012345678";
-	struct res r;
+	struct sk_test_res r;
 	char *cookie, *again;
 
 	(void)state;
 	/* A made-up token is no session. */
 	r = get("/", planted, false);
 	assert_int_equal(r.status, 303);
-	res_free(&r);
+	sk_test_res_free(&r);
 	/* Logging in with it planted issues a different, fresh token. */
 	cookie = login_as("anna@brzozowka.example", planted, NULL, NULL);
 	assert_string_not_equal(cookie, planted);
 	r = get("/", planted, false);
 	assert_int_equal(r.status, 303);
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/", cookie, false);
 	assert_int_equal(r.status, 200);
-	res_free(&r);
+	sk_test_res_free(&r);
 	/* Logging in again with a valid session still issues a new token. */
 	again = login_as("anna@brzozowka.example", cookie, NULL, NULL);
 	assert_string_not_equal(again, cookie);
@@ -834,39 +761,39 @@ session_fixation_is_not_possible(void **state)
 static void
 cookies_are_httponly_samesite_and_secure_on_https(void **state)
 {
-	struct res r;
+	struct sk_test_res r;
 	struct opts o = { .base_url = "https://praktyki.example" };
 	const char *l;
 	char *c;
 
 	(void)state;
 	r = req(SK_METHOD_GET, "/zaloguj", NULL);
-	l = cookie_line(&r, "sk_login");
+	l = sk_test_cookie_line(&r, "sk_login");
 	assert_non_null(l);
 	assert_non_null(strstr(l, "HttpOnly"));
 	assert_non_null(strstr(l, "SameSite=Strict"));
 	assert_null(strstr(l, "Secure"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = req(SK_METHOD_GET, "/zaloguj", &o);
-	l = cookie_line(&r, "sk_login");
+	l = sk_test_cookie_line(&r, "sk_login");
 	assert_non_null(strstr(l, "; Secure"));
-	res_free(&r);
+	sk_test_res_free(&r);
 
 	c = login_as("anna@brzozowka.example", NULL, NULL, &r);
-	l = cookie_line(&r, "sk_session");
+	l = sk_test_cookie_line(&r, "sk_session");
 	assert_non_null(strstr(l, "HttpOnly"));
 	assert_non_null(strstr(l, "SameSite=Lax"));
 	assert_non_null(strstr(l, "Path=/"));
 	assert_null(strstr(l, "Secure"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	free(c);
 	c = login_as("anna@brzozowka.example", NULL,
 	             "https://praktyki.example", &r);
-	l = cookie_line(&r, "sk_session");
+	l = sk_test_cookie_line(&r, "sk_session");
 	assert_non_null(strstr(l, "HttpOnly"));
 	assert_non_null(strstr(l, "SameSite=Lax"));
 	assert_non_null(strstr(l, "; Secure"));
-	res_free(&r);
+	sk_test_res_free(&r);
 	free(c);
 }
 
@@ -904,13 +831,13 @@ traversal_in_message_and_attachment_routes_finds_nothing(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < SK_ARRAY_SIZE(targets); i++) {
-		struct res r = get(targets[i], cookie, false);
+		struct sk_test_res r = get(targets[i], cookie, false);
 		if (r.status != 400 && r.status != 404) {
 			fprintf(stderr, "%s: %d\n", targets[i], r.status);
 			fail();
 		}
 		assert_null(strstr(r.body, "root:x:0"));
-		res_free(&r);
+		sk_test_res_free(&r);
 	}
 	free(cookie);
 }
@@ -927,30 +854,30 @@ readers_cannot_reach_coordinator_pages(void **state)
 		                { "tresc", "Nie powinna powstać." },
 		                { "kwartal", "2024-Q4" } };
 	struct opts o = { .cookie = reader, .form = f, .n_form = 4 };
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
 	assert_non_null(csrf);
 	r = req(SK_METHOD_POST, "/spotkania/nowa", &o);
 	if (r.status == 404) {
-		res_free(&r);
+		sk_test_res_free(&r);
 		free(csrf);
 		free(reader);
 		printf("SKIP: no /spotkania/nowa route yet\n");
 		skip();
 	}
 	assert_int_equal(r.status, 403);
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/spotkania/nowa", reader, false);
 	assert_int_equal(r.status, 403);
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = req(SK_METHOD_POST, "/spotkania/ponow", &o);
 	assert_true(r.status == 403 || r.status == 404);
-	res_free(&r);
+	sk_test_res_free(&r);
 	/* Anonymous: to the login form, never the page. */
 	r = get("/spotkania/nowa", NULL, true);
 	assert_int_equal(r.status, 303);
-	res_free(&r);
+	sk_test_res_free(&r);
 	free(csrf);
 	free(reader);
 }
@@ -965,27 +892,28 @@ anonymous_visitors_never_see_addresses(void **state)
 	(void)state;
 	for (int pub = 0; pub < 2; pub++) {
 		for (size_t i = 0; i < n; i++) {
-			struct res r = get(pages[i].target, NULL, pub);
+			struct sk_test_res r = get(pages[i].target, NULL, pub);
 			if (shows_address(r.body)) {
 				fprintf(stderr, "%s (public=%d) shows an "
 				                "address\n",
 				        pages[i].target, pub);
 				fail();
 			}
-			res_free(&r);
+			sk_test_res_free(&r);
 		}
 	}
 	/* Raw mail and mbox carry every address: login only. */
 	{
-		struct res r = get("/m/" XSS_MID_URL "/raw", NULL, true);
+		struct sk_test_res r =
+		    get("/m/" XSS_MID_URL "/raw", NULL, true);
 		assert_int_equal(r.status, 303);
 		assert_false(shows_address(r.body));
-		res_free(&r);
+		sk_test_res_free(&r);
 		r = get(sk_arena_printf(a, "/watek/%lld.mbox",
 		                        (long long)the_fx->thread_xss),
 		        NULL, true);
 		assert_int_equal(r.status, 303);
-		res_free(&r);
+		sk_test_res_free(&r);
 	}
 	sk_arena_free(&a);
 }
@@ -1003,7 +931,7 @@ repeated_failed_logins_get_429(void **state)
 		                { "password", "zle-haslo" } };
 	struct opts o = { .form = f, .n_form = 3, .cookie = cbuf,
 		          .client = "203.0.113.9", .state = st };
-	struct res r;
+	struct sk_test_res r;
 	int i;
 
 	(void)state;
@@ -1011,23 +939,23 @@ repeated_failed_logins_get_429(void **state)
 	for (i = 0; i < SK_WEB_LOGIN_FAILS; i++) {
 		r = req(SK_METHOD_POST, "/zaloguj", &o);
 		assert_int_equal(r.status, 403);
-		res_free(&r);
+		sk_test_res_free(&r);
 	}
 	r = req(SK_METHOD_POST, "/zaloguj", &o);
 	assert_int_equal(r.status, 429);
-	res_free(&r);
+	sk_test_res_free(&r);
 	/* Even the right password is refused while throttled. */
 	f[2].value = PASSWORD;
 	r = req(SK_METHOD_POST, "/zaloguj", &o);
 	assert_int_equal(r.status, 429);
-	assert_null(cookie_line(&r, "sk_session"));
-	res_free(&r);
+	assert_null(sk_test_cookie_line(&r, "sk_session"));
+	sk_test_res_free(&r);
 	/* Per address too: another client guessing the same mailbox. */
 	o.client = "203.0.113.10";
 	f[2].value = "inne-zle-haslo";
 	r = req(SK_METHOD_POST, "/zaloguj", &o);
 	assert_int_equal(r.status, 429);
-	res_free(&r);
+	sk_test_res_free(&r);
 	sk_web_state_free(&st);
 }
 
@@ -1247,15 +1175,15 @@ static void
 odd_targets_and_ids_are_refused(void **state)
 {
 	struct sk_buf b;
-	struct res r;
+	struct sk_test_res r;
 
 	(void)state;
 	r = get("x", NULL, true);
 	assert_int_equal(r.status, 400);
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("", NULL, true);
 	assert_int_equal(r.status, 400);
-	res_free(&r);
+	sk_test_res_free(&r);
 	/* 65 query arguments. */
 	sk_buf_init(&b, 1u << 16);
 	sk_buf_adds(&b, "/szukaj?q=a");
@@ -1263,7 +1191,7 @@ odd_targets_and_ids_are_refused(void **state)
 		sk_buf_addf(&b, "&a%d=1", i);
 	r = get(b.p, NULL, true);
 	assert_int_equal(r.status, 400);
-	res_free(&r);
+	sk_test_res_free(&r);
 	sk_buf_release(&b);
 	/* A Message-ID over 998 bytes. */
 	sk_buf_init(&b, 1u << 16);
@@ -1273,7 +1201,7 @@ odd_targets_and_ids_are_refused(void **state)
 	sk_buf_adds(&b, "%40x/");
 	r = get(b.p, NULL, true);
 	assert_int_equal(r.status, 400);
-	res_free(&r);
+	sk_test_res_free(&r);
 	sk_buf_release(&b);
 	/* A search query over the form's limit: a Polish 400, not a 500. */
 	sk_buf_init(&b, 1u << 16);
@@ -1282,15 +1210,15 @@ odd_targets_and_ids_are_refused(void **state)
 		sk_buf_addc(&b, 'a');
 	r = get(b.p, NULL, true);
 	assert_int_equal(r.status, 400);
-	res_free(&r);
+	sk_test_res_free(&r);
 	sk_buf_release(&b);
 	/* A page number that is not one. */
 	r = get("/szukaj?q=regulamin&strona=-1", NULL, true);
 	assert_int_equal(r.status, 400);
-	res_free(&r);
+	sk_test_res_free(&r);
 	r = get("/szukaj?q=regulamin&strona=99999999999999999999", NULL, true);
 	assert_int_equal(r.status, 400);
-	res_free(&r);
+	sk_test_res_free(&r);
 }
 
 static void

@@ -177,6 +177,21 @@ sk_auth_check_csrf(struct sk_ctx *c)
 	return false;
 }
 
+struct sk_index *
+sk_auth_post_row(struct sk_ctx *c, const char *field, int64_t *id,
+                 sk_error_page *page, const char *bad_id)
+{
+	const char *s = form_value(c, field);
+
+	if (!sk_auth_check_csrf(c))
+		return NULL;
+	if (!s || sk_parse_i64(s, 1, INT64_MAX, id, NULL) != SK_OK) {
+		page(c, 400, bad_id);
+		return NULL;
+	}
+	return sk_ctx_writer(c);
+}
+
 /* ---- the login form ------------------------------------------------------ */
 
 /* Where to go after logging in: a local path only (no "//host", no

@@ -479,13 +479,9 @@ sk_export_api_thread(struct sk_ctx *c, int64_t thread_id)
 			const struct sk_attachment_row *at = &x->attachments[k];
 			if (k)
 				sk_buf_addc(b, ',');
-			sk_buf_addf(
-			    b, "{\"position\":%d,\"filename\":", at->position);
-			sk_buf_add_json_str(b,
-			                    at->filename ? at->filename : "");
-			sk_buf_adds(b, ",\"content_type\":");
-			sk_buf_add_json_str(b, at->content_type);
-			sk_buf_addf(b, ",\"size\":%lld}", (long long)at->size);
+			sk_buf_addc(b, '{');
+			sk_export_json_attachment(b, at->position, at->filename,
+			                          at->content_type, at->size);
 		}
 		sk_buf_adds(b, "]}");
 	}
@@ -785,4 +781,48 @@ sk_export_metrics(struct sk_ctx *c)
 	            (long long)st.store_bytes, (long long)st.xapian_bytes);
 	c->resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
 	sk_ctx_header(c, "Cache-Control", "no-store");
+}
+
+/* ---- pieces for practice.c ----------------------------------------------- */
+
+void
+sk_export_json_text(struct sk_ctx *c, struct sk_buf *b, const char *s)
+{
+	json_text(c, b, s, false);
+}
+
+void
+sk_export_json_date(struct sk_buf *b, time_t t)
+{
+	json_date(b, t);
+}
+
+void
+sk_export_json_slugs(struct sk_buf *b, const char **s, size_t n)
+{
+	json_slugs(b, s, n);
+}
+
+void
+sk_export_json_attachment(struct sk_buf *b, int position, const char *filename,
+                          const char *content_type, int64_t size)
+{
+	sk_buf_addf(b, "\"position\":%d,\"filename\":", position);
+	sk_buf_add_json_str(b, filename ? filename : "");
+	sk_buf_adds(b, ",\"content_type\":");
+	sk_buf_add_json_str(b, content_type);
+	sk_buf_addf(b, ",\"size\":%lld}", (long long)size);
+}
+
+void
+sk_export_atom_begin(struct sk_ctx *c, const char *title, const char *self,
+                     const char *alternate, time_t updated)
+{
+	atom_begin(c, title, self, alternate, updated);
+}
+
+void
+sk_export_atom_done(struct sk_ctx *c)
+{
+	atom_done(c);
 }

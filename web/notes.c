@@ -43,63 +43,6 @@ topic_checked(const struct note_vals *v, const char *slug)
 	return false;
 }
 
-/* The id of a form field: its name, but "tresc" is the id of <main> (the
- * skip link's target), so the note text gets another. */
-static const char *
-field_id(const char *name)
-{
-	return strcmp(name, "tresc") == 0 ? "tresc-notatki" : name;
-}
-
-static void
-text_input(struct sk_buf *b, const char *id, const char *label,
-           const char *hint, const char *value, bool required,
-           unsigned maxlen)
-{
-	const char *name = id;
-
-	id = field_id(name);
-	sk_buf_addf(b, "<label for=\"%s\">", id);
-	sk_buf_adds(b, label);
-	if (required)
-		sk_buf_adds(b, " <span class=\"req\">(wymagane)</span>");
-	sk_buf_adds(b, "</label>\n");
-	if (hint)
-		sk_buf_addf(b, "<p class=\"hint\" id=\"%s-opis\">%s</p>\n", id,
-		            hint);
-	sk_buf_addf(b, "<input id=\"%s\" name=\"%s\" type=\"text\"%s", id,
-	            name, required ? " required" : "");
-	if (hint)
-		sk_buf_addf(b, " aria-describedby=\"%s-opis\"", id);
-	sk_buf_addf(b, " maxlength=\"%u\" value=\"", maxlen);
-	sk_buf_add_htmls(b, value ? value : "");
-	sk_buf_adds(b, "\">\n");
-}
-
-static void
-textarea(struct sk_buf *b, const char *id, const char *label,
-         const char *hint, const char *value, bool required, unsigned rows)
-{
-	const char *name = id;
-
-	id = field_id(name);
-	sk_buf_addf(b, "<label for=\"%s\">", id);
-	sk_buf_adds(b, label);
-	if (required)
-		sk_buf_adds(b, " <span class=\"req\">(wymagane)</span>");
-	sk_buf_adds(b, "</label>\n");
-	if (hint)
-		sk_buf_addf(b, "<p class=\"hint\" id=\"%s-opis\">%s</p>\n", id,
-		            hint);
-	sk_buf_addf(b, "<textarea id=\"%s\" name=\"%s\" rows=\"%u\"%s", id,
-	            name, rows, required ? " required" : "");
-	if (hint)
-		sk_buf_addf(b, " aria-describedby=\"%s-opis\"", id);
-	sk_buf_adds(b, ">");
-	sk_buf_add_htmls(b, value ? value : "");
-	sk_buf_adds(b, "</textarea>\n");
-}
-
 static void
 note_form_page(struct sk_ctx *c, int status, const char *error,
                const struct note_vals *v)
@@ -107,6 +50,25 @@ note_form_page(struct sk_ctx *c, int status, const char *error,
 	struct sk_buf *b = &c->resp->body;
 	struct sk_page p = { .title = "Nowa notatka ze spotkania",
 		             .nav = SK_NAV_MEETINGS };
+	/* "tresc" is the id of <main> (the skip link's target): the note
+	 * text gets another. */
+	struct sk_form_field decisions = {
+		.name = "ustalenia",
+		.label = "Ustalenia",
+		.hint = "Markdown: listy zaczynaj od „- ”.",
+		.value = v->decisions,
+		.rows = 6,
+	};
+	struct sk_form_field text = {
+		.name = "tresc",
+		.id = "tresc-notatki",
+		.label = "Treść notatki",
+		.hint =
+		    "Markdown: **pogrubienie**, nagłówki „## ”, listy „- ”.",
+		.value = v->body,
+		.required = true,
+		.rows = 16,
+	};
 	struct sk_topic_row *topics = NULL;
 	size_t n_topics = 0;
 	struct sk_err err = { 0 };
@@ -135,14 +97,15 @@ note_form_page(struct sk_ctx *c, int status, const char *error,
 	               "action=\"/spotkania/nowa\" "
 	               "enctype=\"multipart/form-data\">\n");
 	sk_page_csrf_field(b, c->session.csrf);
-	text_input(b, "kwartal", "Kwartał",
-	           "W postaci RRRR-QN, np. 2025-Q4.", v->quarter, true, 7);
-	text_input(b, "tytul", "Tytuł", NULL, v->title, true, 300);
-	text_input(b, "miejsce", "Miejsce spotkania", NULL, v->place, false,
-	           300);
-	text_input(b, "obecni", "Obecni partnerzy",
-	           "Np. Gmina Stolno, Powiat Chełmiński.", v->partners, false,
-	           2000);
+	sk_page_text_input(b, "kwartal", "Kwartał",
+	                   "W postaci RRRR-QN, np. 2025-Q4.", v->quarter, true,
+	                   7);
+	sk_page_text_input(b, "tytul", "Tytuł", NULL, v->title, true, 300);
+	sk_page_text_input(b, "miejsce", "Miejsce spotkania", NULL, v->place,
+	                   false, 300);
+	sk_page_text_input(b, "obecni", "Obecni partnerzy",
+	                   "Np. Gmina Stolno, Powiat Chełmiński.", v->partners,
+	                   false, 2000);
 	sk_buf_adds(b, "<fieldset class=\"topics\">\n<legend>Tematy</legend>\n"
 	               "<ul class=\"checks\">\n");
 	for (size_t i = 0; i < n_topics; i++) {
@@ -158,11 +121,8 @@ note_form_page(struct sk_ctx *c, int status, const char *error,
 		sk_buf_adds(b, "</label></li>\n");
 	}
 	sk_buf_adds(b, "</ul>\n</fieldset>\n");
-	textarea(b, "ustalenia", "Ustalenia",
-	         "Markdown: listy zaczynaj od „- ”.", v->decisions, false, 6);
-	textarea(b, "tresc", "Treść notatki",
-	         "Markdown: **pogrubienie**, nagłówki „## ”, listy „- ”.",
-	         v->body, true, 16);
+	sk_page_form_field(b, &decisions);
+	sk_page_form_field(b, &text);
 	sk_buf_addf(b,
 	            "<label for=\"zalacznik\">Załączniki</label>\n"
 	            "<p class=\"hint\" id=\"zalacznik-opis\">Najwyżej %u "
@@ -341,19 +301,13 @@ sk_notes_post(struct sk_ctx *c)
 void
 sk_notes_requeue(struct sk_ctx *c)
 {
-	const char *id_s = fv(c, "id");
 	struct sk_err err = { 0 };
 	struct sk_index *w;
 	int64_t id;
 	enum sk_status rc;
 
-	if (!sk_auth_check_csrf(c))
-		return;
-	if (!id_s || sk_parse_i64(id_s, 1, INT64_MAX, &id, NULL) != SK_OK) {
-		sk_ctx_error(c, 400, "Nieprawidłowy numer wysyłki.");
-		return;
-	}
-	w = sk_ctx_writer(c);
+	w = sk_auth_post_row(c, "id", &id, sk_ctx_error,
+	                     "Nieprawidłowy numer wysyłki.");
 	if (!w)
 		return;
 	rc = sk_index_outbox_requeue(w, id, c->session.email, c->req->now,

@@ -142,6 +142,25 @@ load_topics(struct sk_ctx *c, struct topic_names *out)
 	return true;
 }
 
+void
+sk_page_thread_list(struct sk_ctx *c, struct sk_buf *b,
+                    const struct sk_thread_row *t, size_t n,
+                    const struct sk_topic_row *topics, size_t n_topics,
+                    int heading)
+{
+	/* topic_names only reads its rows. */
+	struct topic_names names = { (struct sk_topic_row *)topics, n_topics };
+	thread_list(c, b, t, n, &names, heading);
+}
+
+void
+sk_page_topic_links(struct sk_buf *b, const struct sk_topic_row *topics,
+                    size_t n_topics, const char **slugs, size_t n)
+{
+	struct topic_names names = { (struct sk_topic_row *)topics, n_topics };
+	topic_links(b, &names, slugs, n);
+}
+
 /* ---- start --------------------------------------------------------------- */
 
 static void search_form(struct sk_buf *b, const char *label,
@@ -241,6 +260,7 @@ sk_page_start(struct sk_ctx *c)
 	else
 		sk_buf_adds(b, "<p>Archiwum jest jeszcze puste.</p>\n");
 	sk_buf_adds(b, "</section>\n");
+	sk_page_practices_section(c, b, NULL, NULL, 5, names.rows, names.n);
 
 	if (n_notes) {
 		sk_buf_adds(b, "<section aria-labelledby=\"notatki\">\n"
@@ -836,6 +856,11 @@ sk_page_topic(struct sk_ctx *c, const char *slug, bool meetings)
 	               "<a href=\"");
 	sk_buf_add_htmls(b, p.feed_url);
 	sk_buf_adds(b, "\">Kanał Atom</a></p>\n");
+	if (!meetings && page == 1) {
+		sk_page_pins_section(c, b, slug);
+		sk_page_practices_section(c, b, slug, NULL, 5, names.rows,
+		                          names.n);
+	}
 	threads_section(c, b, rows, n, total, page,
 	                meetings ? "/spotkania?"
 	                         : sk_arena_printf(c->a, "/temat/%s?", slug),
@@ -898,6 +923,9 @@ sk_page_partner(struct sk_ctx *c, const char *slug)
 	sk_buf_add_url(b, slug, strlen(slug));
 	sk_buf_adds(b, "&amp;sort=data\">Szukaj w wiadomościach partnera"
 	               "</a></p>\n");
+	if (page == 1)
+		sk_page_practices_section(c, b, NULL, slug, 5, names.rows,
+		                          names.n);
 	threads_section(c, b, rows, n, total, page,
 	                sk_arena_printf(c->a, "/gmina/%s?", slug), &names);
 	sk_page_end(b, &p);
@@ -937,6 +965,30 @@ type_label(const char *ct)
 	return NULL;
 }
 
+void
+sk_page_attachment_item(struct sk_buf *b, const char *message_id,
+                        int position, const char *filename,
+                        const char *content_type, int64_t size)
+{
+	const char *label = type_label(content_type);
+
+	sk_buf_adds(b, "<li><a href=\"");
+	url_message(b, message_id);
+	sk_buf_addf(b, "zalacznik/%d\" download>", position);
+	if (filename && *filename)
+		sk_buf_add_htmls(b, filename);
+	else
+		sk_buf_addf(b, "załącznik %d", position);
+	sk_buf_adds(b, "</a> <span class=\"muted\">(");
+	if (label)
+		sk_buf_adds(b, label);
+	else
+		sk_buf_add_htmls(b, content_type);
+	sk_buf_adds(b, ", ");
+	sk_page_size(b, size);
+	sk_buf_adds(b, ")</span></li>\n");
+}
+
 static void
 attachments(struct sk_ctx *c, struct sk_buf *b, const struct sk_message_row *m,
             int heading)
@@ -950,22 +1002,9 @@ attachments(struct sk_ctx *c, struct sk_buf *b, const struct sk_message_row *m,
 	sk_buf_addf(b, "</h%d>\n<ul class=\"attachments\">\n", heading);
 	for (size_t i = 0; i < m->n_attachments; i++) {
 		const struct sk_attachment_row *at = &m->attachments[i];
-		const char *label = type_label(at->content_type);
-		sk_buf_adds(b, "<li><a href=\"");
-		url_message(b, m->message_id);
-		sk_buf_addf(b, "zalacznik/%d\" download>", at->position);
-		if (at->filename && *at->filename)
-			sk_buf_add_htmls(b, at->filename);
-		else
-			sk_buf_addf(b, "załącznik %d", at->position);
-		sk_buf_adds(b, "</a> <span class=\"muted\">(");
-		if (label)
-			sk_buf_adds(b, label);
-		else
-			sk_buf_add_htmls(b, at->content_type);
-		sk_buf_adds(b, ", ");
-		sk_page_size(b, at->size);
-		sk_buf_adds(b, ")</span></li>\n");
+		sk_page_attachment_item(b, m->message_id, at->position,
+		                        at->filename, at->content_type,
+		                        at->size);
 	}
 	sk_buf_adds(b, "</ul>\n");
 }
@@ -1090,6 +1129,7 @@ sk_page_thread(struct sk_ctx *c, int64_t id)
 		            "wątek (mbox)</a>",
 		            (long long)id);
 	sk_buf_adds(b, "</li></ul>\n");
+	sk_curate_thread_panel(c, b, id);
 
 	for (size_t i = 0; i < n; i++) {
 		const struct sk_message_row *x = &m[i];

@@ -84,8 +84,11 @@ enum sk_nav {
 	SK_NAV_START,
 	SK_NAV_SEARCH,
 	SK_NAV_MEETINGS,
+	SK_NAV_PRACTICES,
+	SK_NAV_NEWCOMERS,
 	SK_NAV_LOGIN,
 	SK_NAV_ACCOUNT,
+	SK_NAV_CURATE, /* the coordinators' pages (curate.c) */
 };
 
 struct sk_page {
@@ -95,6 +98,7 @@ struct sk_page {
 	const char *user_name; /* logged in as (name or e-mail), or NULL */
 	const char *csrf;      /* the session's form token (logout form) */
 	bool show_login;       /* offer "Zaloguj się" */
+	bool coordinator;      /* offer the coordinators' pages */
 	const char *feed_url;  /* <link rel="alternate"> Atom feed, or NULL */
 	const char *feed_title;
 };
@@ -103,6 +107,21 @@ void sk_page_begin(struct sk_buf *b, const struct sk_page *p);
 void sk_page_end(struct sk_buf *b, const struct sk_page *p);
 /* A hidden CSRF field. */
 void sk_page_csrf_field(struct sk_buf *b, const char *token);
+/* A labelled form field: a text input of at most maxlen characters, or a
+ * textarea of rows lines when rows is not 0. label and hint (may be NULL)
+ * are trusted HTML; the value is escaped. */
+struct sk_form_field {
+	const char *name;
+	const char *id; /* NULL: the name */
+	const char *label, *hint, *value;
+	bool required;
+	unsigned maxlen, rows;
+};
+void sk_page_form_field(struct sk_buf *b, const struct sk_form_field *f);
+/* The same for a text input with no id of its own. */
+void sk_page_text_input(struct sk_buf *b, const char *name, const char *label,
+                        const char *hint, const char *value, bool required,
+                        unsigned maxlen);
 /* Pagination: links to base + "strona=N" (base ends in '?' or '&'), the
  * current page marked aria-current. Nothing when pages <= 1. */
 void sk_page_pager(struct sk_buf *b, const char *base, int64_t page,
@@ -209,6 +228,9 @@ void sk_ctx_page_begin(struct sk_ctx *c, struct sk_page *p);
  * 500, 503). message is plain text shown to the user, or NULL for the
  * standard one. */
 void sk_ctx_error(struct sk_ctx *c, int status, const char *message);
+/* How a handler answers with an error: sk_ctx_error(), sk_export_json_error()
+ * or a form page shown again with the message. */
+typedef void sk_error_page(struct sk_ctx *c, int status, const char *message);
 /* Map an index status to an error page: ENOTFOUND -> 404, EINVAL -> 400,
  * EAGAIN -> 503, anything else -> 500 (logged with what). */
 void sk_ctx_fail(struct sk_ctx *c, enum sk_status rc, const struct sk_err *err,
@@ -273,6 +295,79 @@ void sk_notes_section(struct sk_ctx *c, struct sk_buf *b);
 /* The current quarter in Warsaw time: "2025-Q4" (from the arena). */
 const char *sk_web_quarter(struct sk_arena *a, time_t now);
 
+/* Good-practice records, the newcomers' path and the glossary
+ * (practice.c); browsing by quarter (quarter.c). */
+void sk_page_practices(struct sk_ctx *c);            /* /praktyki */
+void sk_page_practice(struct sk_ctx *c, int64_t id); /* /praktyka/ID */
+void sk_page_onboarding(struct sk_ctx *c);           /* /dla-nowych */
+void sk_page_glossary(struct sk_ctx *c);             /* /slownik */
+void sk_page_quarters(struct sk_ctx *c);             /* /kwartaly */
+/* /kwartal/2025-1: quarter is "2025-Q1". */
+void sk_page_quarter(struct sk_ctx *c, const char *quarter);
+void sk_export_api_practices(struct sk_ctx *c);            /* JSON list */
+void sk_export_api_practice(struct sk_ctx *c, int64_t id); /* JSON one */
+void sk_export_feed_practices(struct sk_ctx *c); /* /feed/praktyki.atom */
+/* Practice record id as c's viewer may see it into *p: false, with a 404
+ * (through page) or a 500 (logged with what) set, when it cannot be had. */
+bool sk_practice_load(struct sk_ctx *c, int64_t id, struct sk_practice *p,
+                      sk_error_page *page, const char *what);
+/* Sections of the pages in pages.c, written into the page being built
+ * (nothing when there is nothing to show; a store failure is logged and
+ * leaves the section out). Practice records of a topic or partner (NULL:
+ * any), at most limit, with a link to the full list (topics: the page's
+ * sk_index_topics rows, for names); the "start here" threads of a topic. */
+void sk_page_practices_section(struct sk_ctx *c, struct sk_buf *b,
+                               const char *topic, const char *partner,
+                               size_t limit, const struct sk_topic_row *topics,
+                               size_t n_topics);
+void sk_page_pins_section(struct sk_ctx *c, struct sk_buf *b,
+                          const char *topic);
+/* pages.c's thread list, topic links and attachment type names, for the
+ * pages of practice.c. */
+void sk_page_thread_list(struct sk_ctx *c, struct sk_buf *b,
+                         const struct sk_thread_row *t, size_t n,
+                         const struct sk_topic_row *topics, size_t n_topics,
+                         int heading);
+void sk_page_topic_links(struct sk_buf *b, const struct sk_topic_row *topics,
+                         size_t n_topics, const char **slugs, size_t n);
+/* One <li> of an attachment list: the download link of attachment
+ * position of message_id, its name, type and size. */
+void sk_page_attachment_item(struct sk_buf *b, const char *message_id,
+                             int position, const char *filename,
+                             const char *content_type, int64_t size);
+/* export.c's JSON and Atom pieces, for practice.c: text with addresses
+ * masked for anonymous readers, an ISO 8601 date in quotes, an array of
+ * slugs, and the feed's head and tail. */
+void sk_export_json_text(struct sk_ctx *c, struct sk_buf *b, const char *s);
+void sk_export_json_date(struct sk_buf *b, time_t t);
+void sk_export_json_slugs(struct sk_buf *b, const char **s, size_t n);
+/* The rest of an attachment's JSON object after "{" and any fields before:
+ * position, filename, content_type, size and the closing brace. */
+void sk_export_json_attachment(struct sk_buf *b, int position,
+                               const char *filename, const char *content_type,
+                               int64_t size);
+void sk_export_atom_begin(struct sk_ctx *c, const char *title, const char *self,
+                          const char *alternate, time_t updated);
+void sk_export_atom_done(struct sk_ctx *c);
+
+/* Coordinators' curation (curate.c). On a practice record's page: for
+ * coordinators the link to edit it and the forms to change its status;
+ * nothing for anyone else. */
+void sk_page_practice_actions(struct sk_ctx *c, struct sk_buf *b,
+                              const struct sk_practice *p);
+/* On a thread's page: for coordinators the "Porządkowanie" panel (links to
+ * /watek/ID/porzadkuj, promotion, the history, and approving the thread's
+ * held mail); nothing for anyone else. */
+void sk_curate_thread_panel(struct sk_ctx *c, struct sk_buf *b,
+                            int64_t thread_id);
+/* Is the path one of the curation pages (/watek/ID/porzadkuj,
+ * /wstrzymane, /dziennik, /dziennik/cofnij, /tematy/edytuj,
+ * /praktyka/nowa, /praktyka/ID/edytuj, /praktyka/ID/stan)? Sets the
+ * route name. route.c then checks the method (GET/POST), the store and
+ * the coordinator role and calls sk_curate_dispatch(). */
+bool sk_curate_path(struct sk_ctx *c);
+void sk_curate_dispatch(struct sk_ctx *c);
+
 /* Topic subscriptions and one-click unsubscribe (account.c). */
 void sk_account_page(struct sk_ctx *c);      /* GET /konto */
 void sk_account_post(struct sk_ctx *c);      /* POST /konto */
@@ -290,6 +385,13 @@ void sk_auth_logout_post(struct sk_ctx *c);
 /* Check the CSRF field of a POST against the session: false (and a 403
  * page already set) when it does not match. */
 bool sk_auth_check_csrf(struct sk_ctx *c);
+/* The start of a POST that changes one stored row: checks the CSRF field,
+ * reads the row's id (1 or more) from form field into *id (else page
+ * answers 400 with bad_id) and opens the writer. NULL when the answer is
+ * set already. */
+struct sk_index *sk_auth_post_row(struct sk_ctx *c, const char *field,
+                                  int64_t *id, sk_error_page *page,
+                                  const char *bad_id);
 
 SK_END_DECLS
 #endif

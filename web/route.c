@@ -185,6 +185,7 @@ sk_ctx_page_begin(struct sk_ctx *c, struct sk_page *p)
 		                   ? c->session.name
 		                   : c->session.email;
 		p->csrf = c->session.csrf;
+		p->coordinator = c->viewer.coordinator;
 	} else {
 		p->show_login = true;
 	}
@@ -694,6 +695,13 @@ dispatch(struct sk_ctx *c)
 			sk_notes_requeue(c);
 		return;
 	}
+	if (sk_curate_path(c)) {
+		/* Coordinators' curation pages (curate.c). */
+		if (method_ok(c, ALLOW_GET_POST) && need_store(c) &&
+		    may_coordinate(c))
+			sk_curate_dispatch(c);
+		return;
+	}
 	if (path_is(c, "/wyloguj")) {
 		c->resp->route = "logout";
 		if (method_ok(c, ALLOW_POST) && need_store(c))
@@ -738,6 +746,58 @@ dispatch(struct sk_ctx *c)
 		else if (method_ok(c, ALLOW_GET) && may_read(c) &&
 		         need_store(c))
 			sk_page_partner(c, slug);
+		return;
+	}
+	if (path_is(c, "/praktyki")) {
+		c->resp->route = "practices";
+		if (method_ok(c, ALLOW_GET) && may_read(c) && need_store(c))
+			sk_page_practices(c);
+		return;
+	}
+	if (path_prefix(c, "/praktyka/", &rest, &n) && n > 0 &&
+	    !memchr(rest, '/', n)) {
+		c->resp->route = "practice";
+		if (!id_of(rest, n, &id))
+			sk_ctx_error(c, 400,
+			             "Nieprawidłowy numer praktyki w adresie.");
+		else if (method_ok(c, ALLOW_GET) && may_read(c) &&
+		         need_store(c))
+			sk_page_practice(c, id);
+		return;
+	}
+	if (path_is(c, "/dla-nowych")) {
+		c->resp->route = "onboarding";
+		if (method_ok(c, ALLOW_GET) && may_read(c) && need_store(c))
+			sk_page_onboarding(c);
+		return;
+	}
+	if (path_is(c, "/slownik")) {
+		c->resp->route = "glossary";
+		if (method_ok(c, ALLOW_GET) && may_read(c) && need_store(c))
+			sk_page_glossary(c);
+		return;
+	}
+	if (path_is(c, "/kwartaly")) {
+		c->resp->route = "quarters";
+		if (method_ok(c, ALLOW_GET) && may_read(c) && need_store(c))
+			sk_page_quarters(c);
+		return;
+	}
+	if (path_prefix(c, "/kwartal/", &rest, &n)) {
+		/* /kwartal/2025-1: the year, a hyphen, the quarter 1-4. */
+		int64_t year;
+		c->resp->route = "quarter";
+		if (n != 6 || rest[4] != '-' || rest[5] < '1' ||
+		    rest[5] > '4' || !number_of(rest, 4, &year) || year < 1970)
+			sk_ctx_error(c, 400,
+			             "Nieprawidłowy kwartał w adresie: "
+			             "podaj rok i numer kwartału, np. "
+			             "/kwartal/2025-1.");
+		else if (method_ok(c, ALLOW_GET) && may_read(c) &&
+		         need_store(c))
+			sk_page_quarter(c, sk_arena_printf(c->a, "%lld-Q%c",
+			                                   (long long)year,
+			                                   rest[5]));
 		return;
 	}
 	if (path_prefix(c, "/watek/", &rest, &n)) {
@@ -785,6 +845,13 @@ dispatch(struct sk_ctx *c)
 			sk_export_feed_topic(c, slug);
 		return;
 	}
+	if (path_is(c, "/feed/praktyki.atom")) {
+		c->resp->route = "feed_practices";
+		c->plain = true;
+		if (method_ok(c, ALLOW_GET) && may_read(c) && need_store(c))
+			sk_export_feed_practices(c);
+		return;
+	}
 	if (path_is(c, "/feed/szukaj.atom")) {
 		c->resp->route = "feed_search";
 		c->plain = true;
@@ -815,6 +882,23 @@ dispatch(struct sk_ctx *c)
 			else if (method_ok(c, ALLOW_GET) && may_read(c) &&
 			         need_store(c))
 				sk_export_api_thread(c, id);
+			return;
+		}
+		if (n == 8 && memcmp(rest, "praktyki", 8) == 0) {
+			c->resp->route = "api_practices";
+			if (method_ok(c, ALLOW_GET) && may_read(c) &&
+			    need_store(c))
+				sk_export_api_practices(c);
+			return;
+		}
+		if (n > 9 && memcmp(rest, "praktyka/", 9) == 0) {
+			c->resp->route = "api_practice";
+			if (!id_of(rest + 9, n - 9, &id))
+				sk_ctx_error(c, 400,
+				             "Nieprawidłowy numer praktyki.");
+			else if (method_ok(c, ALLOW_GET) && may_read(c) &&
+			         need_store(c))
+				sk_export_api_practice(c, id);
 			return;
 		}
 		c->resp->route = "not_found";

@@ -80,6 +80,7 @@ const char sk_web_css[] =
     "form.search{display:flex;flex-wrap:wrap;gap:.5rem;align-items:flex-end;"
     "margin:0 0 1rem}\n"
     "form.search .field{flex:1 1 16rem;display:flex;flex-direction:column}\n"
+    "form.filters .field{min-width:0}\n"
     "form.search label,form.login label{font-weight:bold}\n"
     "input[type=search],input[type=email],input[type=password],select{"
     "font:inherit;padding:.45rem .6rem;border:2px solid #4b4b4b;"

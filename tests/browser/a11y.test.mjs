@@ -29,6 +29,12 @@ before(async () => {
     meetings: '/spotkania',
     login: '/zaloguj',
     'search-error': '/szukaj?q=%28zamowienie',
+    practices: '/praktyki',
+    practice: '/praktyka/1',
+    onboarding: '/dla-nowych',
+    glossary: '/slownik',
+    quarters: '/kwartaly',
+    quarter: '/kwartal/2024-1',
   });
   if (noteForm) pages['note-form'] = '/spotkania/nowa';
   else console.log('SKIP: /spotkania/nowa answers 404: the notes form is not checked');
