@@ -64,6 +64,12 @@ const PAGES = [
   ['meetings', '/spotkania'],
   ['login', '/zaloguj'],
   ['note-form', '/spotkania/nowa'], // coordinators only; skipped when 404
+  ['practices', '/praktyki'],
+  ['practice', '/praktyka/1'],
+  ['onboarding', '/dla-nowych'],
+  ['glossary', '/slownik'],
+  ['curate', '/watek/2/porzadkuj'], // coordinators only
+  ['audit', '/dziennik'], // coordinators only
 ];
 const SIZES = [
   [1280, 900],
