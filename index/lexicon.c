@@ -91,6 +91,13 @@ struct recorder {
 static pthread_mutex_t g_lex_mu = PTHREAD_MUTEX_INITIALIZER; /* all below */
 static _Atomic(struct lexmap *) g_lex; /* the attached file, or NULL */
 static struct lexmap *g_maps;	       /* every map ever attached */
+static unsigned g_n_maps;
+/* Maps are never unmapped (the analyzers' filter points into the first,
+ * lookups hand out pointers into theirs), so a long-running process that
+ * opens handles while writers keep rewriting the file would pile up
+ * unlinked files. Past this many it keeps the map it has: words it lacks
+ * only cost a hunspell lookup. (The damaged-file test maps ~30.) */
+#define LEX_MAX_MAPS 64
 static atomic_bool g_recording;
 static struct recorder g_rec;
 
@@ -331,13 +338,15 @@ attach_locked(const char *dir)
 
 	if (stat(path, &st)) {
 		atomic_store(&g_lex, NULL);
-	} else if (!cur || cur->dev != st.st_dev || cur->ino != st.st_ino ||
-		   cur->mtime_ns != mtime_ns(&st) ||
-		   cur->size != (size_t)st.st_size) {
+	} else if (g_n_maps < LEX_MAX_MAPS &&
+		   (!cur || cur->dev != st.st_dev || cur->ino != st.st_ino ||
+		    cur->mtime_ns != mtime_ns(&st) ||
+		    cur->size != (size_t)st.st_size)) {
 		m = map_file(path, true);
 		if (m) {
 			m->older = g_maps;
 			g_maps = m;
+			g_n_maps++;
 		}
 		atomic_store_explicit(&g_lex, m, memory_order_release);
 	}
