@@ -467,6 +467,14 @@ enum sk_status sk_xdb_wait(struct sk_xdb *db, struct sk_err *err);
 enum sk_status sk_xdb_doc_dump(struct sk_xdb *db, int64_t id,
 			       struct sk_buf *out, struct sk_err *err);
 int64_t sk_xdb_doccount(struct sk_xdb *db);
+/* Call fn for every unprefixed term starting with prefix, in order, with
+ * the number of documents holding it (read from the term list: no posting
+ * list is read). Stops when fn returns non-zero. SK_EINVAL on a federated
+ * database (the term lists are remote). */
+enum sk_status sk_xdb_terms(struct sk_xdb *db, const char *prefix,
+			    int (*fn)(void *ctx, const char *term,
+				      int64_t docs),
+			    void *ctx, struct sk_err *err);
 
 struct sk_xsearch {
 	const struct sk_qnode *query;

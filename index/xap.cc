@@ -874,6 +874,40 @@ sk_xdb_doccount(struct sk_xdb *db)
 }
 
 enum sk_status
+sk_xdb_terms(struct sk_xdb *db, const char *prefix,
+	     int (*fn)(void *ctx, const char *term, int64_t docs), void *ctx,
+	     struct sk_err *err)
+{
+	settle(db); /* a writer's background commits */
+	if (db->federated)
+		return sk_err_set(err, SK_EINVAL,
+				  "federated index: no local term list");
+	for (int attempt = 1;; attempt++) {
+		try {
+			std::string p(prefix);
+			for (auto it = db->db->allterms_begin(p);
+			     it != db->db->allterms_end(p); ++it) {
+				std::string t = *it;
+				if (fn(ctx, t.c_str(),
+				       (int64_t)it.get_termfreq()))
+					break;
+			}
+			return SK_OK;
+		} catch (const Xapian::DatabaseModifiedError &) {
+			if (attempt >= READ_TRIES)
+				return xap_error(err, "read xapian terms");
+			try {
+				db->db->reopen();
+			} catch (...) {
+				return xap_error(err, "reopen xapian index");
+			}
+		} catch (...) {
+			return xap_error(err, "read xapian terms");
+		}
+	}
+}
+
+enum sk_status
 sk_xdb_search(struct sk_xdb *db, struct sk_arena *a,
 	      const struct sk_xsearch *s, int64_t **ids_out, size_t *n_out,
 	      int64_t *total_out, int64_t **all_ids_out, size_t *n_all_out,

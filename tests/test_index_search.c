@@ -629,6 +629,40 @@ suggests_corrections(void **state)
 	sk_arena_free(&a);
 }
 
+/* Candidates come from Xapian's term list when the handle has the index,
+ * from fts5vocab without it: the same suggestion either way. */
+static void
+suggestions_agree_without_xapian(void **state)
+{
+	static const char *const typos[] = {
+		"regulamim zamowien", "subject:taryfy  mierniky", "harmonogran",
+		"odpadky",	      "przetarh",		  "budzed",
+		"wodociagy kanalizacje", "szkolenia rodo inspektorr",
+	};
+	struct sk_arena *a = sk_arena_new(0);
+	struct sk_index *plain = NULL;
+	struct sk_err err = { 0 };
+	struct q o = { .backend = SK_BACKEND_FTS5, .reader = true };
+	size_t seen = 0;
+	(void)state;
+	assert_int_equal(sk_index_open(tmp, SK_INDEX_NO_XAPIAN, &plain, &err),
+			 SK_OK);
+	for (size_t i = 0; i < SK_ARRAY_SIZE(typos); i++) {
+		struct sk_results with = must(a, typos[i], &o), without;
+		assert_int_equal(run(plain, a, typos[i], &o, &without, &err),
+				 SK_OK);
+		if (!with.suggestion || !without.suggestion) {
+			assert_ptr_equal(with.suggestion, without.suggestion);
+			continue;
+		}
+		assert_string_equal(with.suggestion, without.suggestion);
+		seen++;
+	}
+	assert_true(seen >= 3);
+	sk_index_close(&plain);
+	sk_arena_free(&a);
+}
+
 static void
 reports_query_errors_in_polish(void **state)
 {
@@ -1215,6 +1249,7 @@ main(void)
 		cmocka_unit_test(facets_equal_sql_counts),
 		cmocka_unit_test(makes_escaped_snippets),
 		cmocka_unit_test(suggests_corrections),
+		cmocka_unit_test(suggestions_agree_without_xapian),
 		cmocka_unit_test(reports_query_errors_in_polish),
 		cmocka_unit_test(backends_agree_on_every_query),
 		cmocka_unit_test(backends_agree_on_random_queries),
