@@ -545,6 +545,30 @@ struct sk_xdb {
 	std::vector<std::string> shards;
 };
 
+/* Run a read, reopening the database and trying again (READ_TRIES in all)
+ * when a writer's commit overtook it; any other exception is the error. */
+template <typename Read>
+static enum sk_status
+with_reopen(struct sk_xdb *db, const char *what, const char *reopen_what,
+	    struct sk_err *err, Read read)
+{
+	for (int attempt = 1;; attempt++) {
+		try {
+			return read();
+		} catch (const Xapian::DatabaseModifiedError &) {
+			if (attempt >= READ_TRIES)
+				return xap_error(err, what);
+			try {
+				db->db->reopen();
+			} catch (...) {
+				return xap_error(err, reopen_what);
+			}
+		} catch (...) {
+			return xap_error(err, what);
+		}
+	}
+}
+
 enum sk_status
 sk_xdb_open(const char *dir, enum sk_xdb_mode mode, struct sk_xdb **db_out,
 	    struct sk_err *err)
@@ -882,29 +906,18 @@ sk_xdb_terms(struct sk_xdb *db, const char *prefix,
 	if (db->federated)
 		return sk_err_set(err, SK_EINVAL,
 				  "federated index: no local term list");
-	for (int attempt = 1;; attempt++) {
-		try {
-			std::string p(prefix);
-			for (auto it = db->db->allterms_begin(p);
-			     it != db->db->allterms_end(p); ++it) {
-				std::string t = *it;
-				if (fn(ctx, t.c_str(),
-				       (int64_t)it.get_termfreq()))
-					break;
-			}
-			return SK_OK;
-		} catch (const Xapian::DatabaseModifiedError &) {
-			if (attempt >= READ_TRIES)
-				return xap_error(err, "read xapian terms");
-			try {
-				db->db->reopen();
-			} catch (...) {
-				return xap_error(err, "reopen xapian index");
-			}
-		} catch (...) {
-			return xap_error(err, "read xapian terms");
+	return with_reopen(db, "read xapian terms", "reopen xapian index",
+			   err, [&]() -> enum sk_status {
+		std::string p(prefix);
+		for (auto it = db->db->allterms_begin(p);
+		     it != db->db->allterms_end(p); ++it) {
+			std::string t = *it;
+			if (fn(ctx, t.c_str(),
+			       (int64_t)it.get_termfreq()))
+				break;
 		}
-	}
+		return SK_OK;
+	});
 }
 
 enum sk_status
@@ -924,73 +937,62 @@ sk_xdb_search(struct sk_xdb *db, struct sk_arena *a,
 	if (db->federated)
 		return sk_err_set(err, SK_EINVAL,
 				  "federated index: use sk_xdb_fed_search");
-	for (int attempt = 1;; attempt++) {
-		try {
-			std::vector<Xapian::docid> page;
-			Xapian::Query q = compile_root(s->query,
-						       s->include_held);
-			Xapian::Enquire enq(*db->db);
-			id_spy spy;
-			Xapian::ValueCountMatchSpy threads(SLOT_THREAD);
-			Xapian::doccount all = db->db->get_doccount();
-			int64_t total = 0;
+	return with_reopen(db, "search xapian index", "reopen xapian index",
+			   err, [&]() -> enum sk_status {
+		std::vector<Xapian::docid> page;
+		Xapian::Query q = compile_root(s->query,
+					       s->include_held);
+		Xapian::Enquire enq(*db->db);
+		id_spy spy;
+		Xapian::ValueCountMatchSpy threads(SLOT_THREAD);
+		Xapian::doccount all = db->db->get_doccount();
+		int64_t total = 0;
 
-			enq.set_query(q);
-			if (s->collapse_threads)
-				enq.set_collapse_key(SLOT_THREAD);
-			if (s->sort_by_date)
-				enq.set_sort_by_value_then_relevance(SLOT_DATE,
-								     true);
-			else
-				enq.set_sort_by_relevance_then_value(SLOT_DATE,
-								     true);
-			/* Totals come from the spies, which see every match
-			 * (checkatleast = doccount): with collapsing, the
-			 * MSet's estimate stays an estimate for a short page
-			 * (measured: 70 for 50 threads under OP_SYNONYM). */
-			enq.add_matchspy(&spy);
-			if (s->collapse_threads && !s->caller_counts_threads)
-				enq.add_matchspy(&threads);
-			Xapian::MSet ms = enq.get_mset(
-				(Xapian::doccount)s->offset,
-				(Xapian::doccount)s->limit, all);
-			for (auto it = ms.begin(); it != ms.end(); ++it)
-				page.push_back(*it);
-			if (s->collapse_threads && !s->caller_counts_threads)
-				for (auto v = threads.values_begin();
-				     v != threads.values_end(); ++v)
-					total++;
-			else
-				total = (int64_t)spy.ids.size();
+		enq.set_query(q);
+		if (s->collapse_threads)
+			enq.set_collapse_key(SLOT_THREAD);
+		if (s->sort_by_date)
+			enq.set_sort_by_value_then_relevance(SLOT_DATE,
+							     true);
+		else
+			enq.set_sort_by_relevance_then_value(SLOT_DATE,
+							     true);
+		/* Totals come from the spies, which see every match
+		 * (checkatleast = doccount): with collapsing, the
+		 * MSet's estimate stays an estimate for a short page
+		 * (measured: 70 for 50 threads under OP_SYNONYM). */
+		enq.add_matchspy(&spy);
+		if (s->collapse_threads && !s->caller_counts_threads)
+			enq.add_matchspy(&threads);
+		Xapian::MSet ms = enq.get_mset(
+			(Xapian::doccount)s->offset,
+			(Xapian::doccount)s->limit, all);
+		for (auto it = ms.begin(); it != ms.end(); ++it)
+			page.push_back(*it);
+		if (s->collapse_threads && !s->caller_counts_threads)
+			for (auto v = threads.values_begin();
+			     v != threads.values_end(); ++v)
+				total++;
+		else
+			total = (int64_t)spy.ids.size();
 
-			/* Nothing can throw from here on. */
-			*total_out = total;
-			*ids_out = static_cast<int64_t *>(sk_arena_alloc(
-				a, (page.size() + 1) * sizeof(int64_t)));
-			for (size_t i = 0; i < page.size(); i++)
-				(*ids_out)[i] = (int64_t)page[i];
-			*n_out = page.size();
-			if (all_ids_out) {
-				*all_ids_out = static_cast<int64_t *>(
-					sk_arena_alloc(a, (spy.ids.size() + 1) *
-								  sizeof(int64_t)));
-				for (size_t i = 0; i < spy.ids.size(); i++)
-					(*all_ids_out)[i] = (int64_t)spy.ids[i];
-				*n_all_out = spy.ids.size();
-			}
-			return SK_OK;
-		} catch (const Xapian::DatabaseModifiedError &) {
-			if (attempt >= READ_TRIES)
-				return xap_error(err, "search xapian index");
-			try {
-				db->db->reopen();
-			} catch (...) {
-				return xap_error(err, "reopen xapian index");
-			}
-		} catch (...) {
-			return xap_error(err, "search xapian index");
+		/* Nothing can throw from here on. */
+		*total_out = total;
+		*ids_out = static_cast<int64_t *>(sk_arena_alloc(
+			a, (page.size() + 1) * sizeof(int64_t)));
+		for (size_t i = 0; i < page.size(); i++)
+			(*ids_out)[i] = (int64_t)page[i];
+		*n_out = page.size();
+		if (all_ids_out) {
+			*all_ids_out = static_cast<int64_t *>(
+				sk_arena_alloc(a, (spy.ids.size() + 1) *
+							  sizeof(int64_t)));
+			for (size_t i = 0; i < spy.ids.size(); i++)
+				(*all_ids_out)[i] = (int64_t)spy.ids[i];
+			*n_all_out = spy.ids.size();
 		}
-	}
+		return SK_OK;
+	});
 }
 
 /* ---- federation: the local index plus xapian-tcpsrv shards -------------- */
@@ -1186,126 +1188,116 @@ sk_xdb_fed_search(struct sk_xdb *db, struct sk_arena *a,
 		  struct sk_xfed_results *out, struct sk_err *err)
 {
 	memset(out, 0, sizeof(*out));
-	for (int attempt = 1;; attempt++) {
-		try {
-			Xapian::Query q = compile_root(s->query,
-						       s->include_held);
-			Xapian::Enquire enq(*db->db);
-			Xapian::ValueCountMatchSpy days(SLOT_DAY),
-				partners(SLOT_PARTNER), topics(SLOT_TOPICS);
-			Xapian::doccount all = db->db->get_doccount();
-			size_t n_shards = sk_xdb_shard_count(db);
+	return with_reopen(db, "search xapian shards",
+			   "reopen xapian shards", err,
+			   [&]() -> enum sk_status {
+		Xapian::Query q = compile_root(s->query,
+					       s->include_held);
+		Xapian::Enquire enq(*db->db);
+		Xapian::ValueCountMatchSpy days(SLOT_DAY),
+			partners(SLOT_PARTNER), topics(SLOT_TOPICS);
+		Xapian::doccount all = db->db->get_doccount();
+		size_t n_shards = sk_xdb_shard_count(db);
 
-			enq.set_query(q);
-			/* Thread ids are per store: no collapsing across
-			 * shards (a federated hit is a message). */
-			if (s->sort_by_date)
-				enq.set_sort_by_value_then_relevance(SLOT_DATE,
-								     true);
-			else
-				enq.set_sort_by_relevance_then_value(SLOT_DATE,
-								     true);
-			if (want_facets) {
-				enq.add_matchspy(&days);
-				enq.add_matchspy(&partners);
-				enq.add_matchspy(&topics);
+		enq.set_query(q);
+		/* Thread ids are per store: no collapsing across
+		 * shards (a federated hit is a message). */
+		if (s->sort_by_date)
+			enq.set_sort_by_value_then_relevance(SLOT_DATE,
+							     true);
+		else
+			enq.set_sort_by_relevance_then_value(SLOT_DATE,
+							     true);
+		if (want_facets) {
+			enq.add_matchspy(&days);
+			enq.add_matchspy(&partners);
+			enq.add_matchspy(&topics);
+		}
+		Xapian::MSet ms = enq.get_mset(
+			(Xapian::doccount)s->offset,
+			(Xapian::doccount)s->limit, all);
+
+		std::vector<struct sk_xfed_hit> hits;
+		for (auto it = ms.begin(); it != ms.end(); ++it) {
+			struct sk_xfed_hit h;
+			memset(&h, 0, sizeof(h));
+			Xapian::docid merged = *it;
+			h.shard = (unsigned)((merged - 1) % n_shards);
+			h.shard_name = arena_str(a, db->shards[h.shard]);
+			h.id = (int64_t)((merged - 1) / n_shards + 1);
+			h.weight = it.get_weight();
+			Xapian::Document doc = it.get_document();
+			std::vector<std::string> f =
+				data_lines(doc.get_data());
+			f.resize(6);
+			h.message_id = arena_str(a, f[1]);
+			h.thread_id = to_i64(f[2]);
+			h.date = (time_t)to_i64(f[3]);
+			h.subject = arena_str(a, f[4]);
+			h.sender = arena_str(a, f[5]);
+			std::string p = doc.get_value(SLOT_PARTNER);
+			h.partner = p.empty() ? nullptr : arena_str(a, p);
+			std::string t = doc.get_value(SLOT_TOPICS);
+			std::vector<std::string> tv;
+			for (size_t at = 0; at < t.size();) {
+				size_t sp = t.find(' ', at);
+				if (sp == std::string::npos)
+					sp = t.size();
+				if (sp > at)
+					tv.push_back(t.substr(at, sp - at));
+				at = sp + 1;
 			}
-			Xapian::MSet ms = enq.get_mset(
-				(Xapian::doccount)s->offset,
-				(Xapian::doccount)s->limit, all);
+			h.topics = static_cast<const char **>(
+				sk_arena_alloc(a, (tv.size() + 1) *
+							  sizeof(char *)));
+			for (size_t i = 0; i < tv.size(); i++)
+				h.topics[i] = arena_str(a, tv[i]);
+			h.n_topics = tv.size();
+			hits.push_back(h);
+		}
 
-			std::vector<struct sk_xfed_hit> hits;
-			for (auto it = ms.begin(); it != ms.end(); ++it) {
-				struct sk_xfed_hit h;
-				memset(&h, 0, sizeof(h));
-				Xapian::docid merged = *it;
-				h.shard = (unsigned)((merged - 1) % n_shards);
-				h.shard_name = arena_str(a, db->shards[h.shard]);
-				h.id = (int64_t)((merged - 1) / n_shards + 1);
-				h.weight = it.get_weight();
-				Xapian::Document doc = it.get_document();
-				std::vector<std::string> f =
-					data_lines(doc.get_data());
-				f.resize(6);
-				h.message_id = arena_str(a, f[1]);
-				h.thread_id = to_i64(f[2]);
-				h.date = (time_t)to_i64(f[3]);
-				h.subject = arena_str(a, f[4]);
-				h.sender = arena_str(a, f[5]);
-				std::string p = doc.get_value(SLOT_PARTNER);
-				h.partner = p.empty() ? nullptr : arena_str(a, p);
-				std::string t = doc.get_value(SLOT_TOPICS);
-				std::vector<std::string> tv;
+		facet_acc fy, fp, ft;
+		if (want_facets) {
+			for (auto v = days.values_begin();
+			     v != days.values_end(); ++v)
+				fy.add((*v).substr(0, 4),
+				       (int64_t)v.get_termfreq());
+			for (auto v = partners.values_begin();
+			     v != partners.values_end(); ++v)
+				fp.add(*v, (int64_t)v.get_termfreq());
+			/* A value is a set of topics: each one counts
+			 * the documents of every set it is in. */
+			for (auto v = topics.values_begin();
+			     v != topics.values_end(); ++v) {
+				std::string t = *v;
 				for (size_t at = 0; at < t.size();) {
 					size_t sp = t.find(' ', at);
 					if (sp == std::string::npos)
 						sp = t.size();
 					if (sp > at)
-						tv.push_back(t.substr(at, sp - at));
+						ft.add(t.substr(at, sp - at),
+						       (int64_t)v.get_termfreq());
 					at = sp + 1;
 				}
-				h.topics = static_cast<const char **>(
-					sk_arena_alloc(a, (tv.size() + 1) *
-								  sizeof(char *)));
-				for (size_t i = 0; i < tv.size(); i++)
-					h.topics[i] = arena_str(a, tv[i]);
-				h.n_topics = tv.size();
-				hits.push_back(h);
 			}
-
-			facet_acc fy, fp, ft;
-			if (want_facets) {
-				for (auto v = days.values_begin();
-				     v != days.values_end(); ++v)
-					fy.add((*v).substr(0, 4),
-					       (int64_t)v.get_termfreq());
-				for (auto v = partners.values_begin();
-				     v != partners.values_end(); ++v)
-					fp.add(*v, (int64_t)v.get_termfreq());
-				/* A value is a set of topics: each one counts
-				 * the documents of every set it is in. */
-				for (auto v = topics.values_begin();
-				     v != topics.values_end(); ++v) {
-					std::string t = *v;
-					for (size_t at = 0; at < t.size();) {
-						size_t sp = t.find(' ', at);
-						if (sp == std::string::npos)
-							sp = t.size();
-						if (sp > at)
-							ft.add(t.substr(at, sp - at),
-							       (int64_t)v.get_termfreq());
-						at = sp + 1;
-					}
-				}
-			}
-
-			/* checkatleast = doccount makes the count exact. */
-			out->total = (int64_t)ms.get_matches_estimated();
-			out->hits = static_cast<struct sk_xfed_hit *>(
-				sk_arena_alloc(a, (hits.size() + 1) *
-							  sizeof(*out->hits)));
-			for (size_t i = 0; i < hits.size(); i++)
-				out->hits[i] = hits[i];
-			out->n_hits = hits.size();
-			if (want_facets) {
-				facet_out(a, ft, false, &out->topics,
-					  &out->n_topics);
-				facet_out(a, fp, false, &out->partners,
-					  &out->n_partners);
-				facet_out(a, fy, true, &out->years,
-					  &out->n_years);
-			}
-			return SK_OK;
-		} catch (const Xapian::DatabaseModifiedError &) {
-			if (attempt >= READ_TRIES)
-				return xap_error(err, "search xapian shards");
-			try {
-				db->db->reopen();
-			} catch (...) {
-				return xap_error(err, "reopen xapian shards");
-			}
-		} catch (...) {
-			return xap_error(err, "search xapian shards");
 		}
-	}
+
+		/* checkatleast = doccount makes the count exact. */
+		out->total = (int64_t)ms.get_matches_estimated();
+		out->hits = static_cast<struct sk_xfed_hit *>(
+			sk_arena_alloc(a, (hits.size() + 1) *
+						  sizeof(*out->hits)));
+		for (size_t i = 0; i < hits.size(); i++)
+			out->hits[i] = hits[i];
+		out->n_hits = hits.size();
+		if (want_facets) {
+			facet_out(a, ft, false, &out->topics,
+				  &out->n_topics);
+			facet_out(a, fp, false, &out->partners,
+				  &out->n_partners);
+			facet_out(a, fy, true, &out->years,
+				  &out->n_years);
+		}
+		return SK_OK;
+	});
 }
