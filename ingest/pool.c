@@ -215,26 +215,46 @@ spawn(struct sk_pool *p, struct worker *w)
 	return true;
 }
 
-/* Whether a worker will be able to install its filter: tried once in a
+/* Whether a worker will be able to install its filter: tried in a
  * throwaway child, so that a kernel without seccomp is one clear error
- * rather than every message flagged "parser crashed". */
+ * rather than every message flagged "parser crashed". A child forked while
+ * another thread held an allocator lock can hang in its first malloc (seen
+ * under ASan, with the pool started from a thread): such a try is killed
+ * after PROBE_SECONDS and made again. */
+#define PROBE_SECONDS 10
+#define PROBE_TRIES 3
+
 static bool
 sandbox_works(const struct sk_limits *lim)
 {
-	int st = 0;
-	pid_t pid;
+	for (int attempt = 0; attempt < PROBE_TRIES; attempt++) {
+		int st = 0;
+		pid_t pid, got = 0;
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		return false;
-	if (pid == 0) {
-		char why[128];
-		_exit(sk_sandbox_enter(lim, why) ? 0 : 1);
+		fflush(NULL);
+		pid = fork();
+		if (pid < 0)
+			return false;
+		if (pid == 0) {
+			char why[128];
+			_exit(sk_sandbox_enter(lim, why) ? 0 : 1);
+		}
+		for (int ms = 0; ms < PROBE_SECONDS * 1000 && got != pid;
+		     ms += 10) {
+			got = waitpid(pid, &st, WNOHANG);
+			if (got < 0 && errno != EINTR)
+				return false;
+			if (got != pid)
+				usleep(10 * 1000);
+		}
+		if (got == pid)
+			return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		sk_log(SK_LOG_WARNING, "parser filter probe hung; trying again");
+		kill(pid, SIGKILL);
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
 	}
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+	return false;
 }
 
 enum sk_status
