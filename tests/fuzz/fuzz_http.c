@@ -12,6 +12,7 @@
  * Invariants: a known status, a content type, the security headers, and
  * no live markup from the hostile mail in any HTML page. */
 #include "fuzz_common.h"
+#include "tests/helpers/live_markup.h"
 #include "index/sk_index.h"
 #include "web/private.h"
 
@@ -211,66 +212,6 @@ form_decode(struct sk_arena *a, const char *s, size_t n, size_t *len_out)
 	return o;
 }
 
-/* Is the tag [p, p+len) (from '<', without '>') live: an event handler
- * attribute (on...=), or a javascript:, vbscript: or data: URL in href,
- * src, action or formaction? Quoted values are skipped as values, so
- * escaped text inside an attribute never counts. */
-static int
-live_tag(const char *p, size_t len)
-{
-	size_t i = 1;
-	while (i < len && p[i] != ' ' && p[i] != '\t' && p[i] != '\n' &&
-	       p[i] != '/')
-		i++;
-	while (i < len) {
-		size_t ns, ne, vs, ve;
-		while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' ||
-		                   p[i] == '\r' || p[i] == '/'))
-			i++;
-		ns = i;
-		while (i < len && p[i] != '=' && p[i] != ' ' && p[i] != '\t' &&
-		       p[i] != '\n' && p[i] != '/')
-			i++;
-		ne = i;
-		if (ne == ns) {
-			i++;
-			continue;
-		}
-		vs = ve = i;
-		if (i < len && p[i] == '=') {
-			i++;
-			if (i < len && (p[i] == '"' || p[i] == '\'')) {
-				char q = p[i++];
-				vs = i;
-				while (i < len && p[i] != q)
-					i++;
-				ve = i++;
-			} else {
-				vs = i;
-				while (i < len && p[i] != ' ' && p[i] != '\t' &&
-				       p[i] != '\n')
-					i++;
-				ve = i;
-			}
-		}
-		if (ne - ns > 2 && !strncasecmp(p + ns, "on", 2))
-			return 1;
-		if ((ne - ns == 4 && !strncasecmp(p + ns, "href", 4)) ||
-		    (ne - ns == 3 && !strncasecmp(p + ns, "src", 3)) ||
-		    (ne - ns == 6 && !strncasecmp(p + ns, "action", 6)) ||
-		    (ne - ns == 10 && !strncasecmp(p + ns, "formaction", 10))) {
-			while (vs < ve && (p[vs] == ' ' || p[vs] == '\t'))
-				vs++;
-			if ((ve - vs >= 11 &&
-			     !strncasecmp(p + vs, "javascript:", 11)) ||
-			    (ve - vs >= 9 && !strncasecmp(p + vs, "vbscript:", 9)) ||
-			    (ve - vs >= 5 && !strncasecmp(p + vs, "data:", 5)))
-				return 1;
-		}
-	}
-	return 0;
-}
-
 /* Does a tag the page emits carry something live from the hostile mail? */
 static int
 live_markup(const char *html)
@@ -281,7 +222,7 @@ live_markup(const char *html)
 		if (!strncasecmp(p, "<script", 7) || !strncasecmp(p, "<img", 4) ||
 		    !strncasecmp(p, "<iframe", 7))
 			return 1;
-		if (live_tag(p, n))
+		if (sk_test_live_tag(p, n))
 			return 1;
 	}
 	return 0;
