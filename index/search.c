@@ -29,6 +29,7 @@
 #define MAX_LIMIT 1000
 #define SNIPPET_CHARS 200
 #define SNIPPET_SCAN_BYTES (64 * 1024)
+#define SNIPPET_FIRST_BYTES (8 * 1024)
 #define SNIPPET_MAX_WINDOWS 256 /* candidate windows scored per message */
 #define FACET_MAX 50
 
@@ -711,7 +712,9 @@ ids_json(const int64_t *ids, size_t n)
 /* The query's positive terms, sorted for bsearch. */
 struct termset {
 	const char **v;
+	size_t *len; /* strlen of each: the word scan compares millions */
 	size_t n;
+	bool first[256]; /* first bytes of the terms */
 };
 
 static int
@@ -743,6 +746,12 @@ termset_build(struct sk_arena *a, const struct query_info *qi,
 		if (!n || strcmp(ts->v[n - 1], ts->v[i]))
 			ts->v[n++] = ts->v[i];
 	ts->n = n;
+	ts->len = sk_arena_alloc(a, (n + 1) * sizeof(*ts->len));
+	memset(ts->first, 0, sizeof(ts->first));
+	for (size_t i = 0; i < n; i++) {
+		ts->len[i] = strlen(ts->v[i]);
+		ts->first[(unsigned char)ts->v[i][0]] = true;
+	}
 }
 
 static bool
@@ -818,7 +827,7 @@ cheap_fold(const char *s, size_t n, char *out, size_t max)
 	size_t i = 0, k = 0;
 	while (i < n && k < max) {
 		uint32_t c;
-		size_t l = sk_utf8_next(s + i, n - i, &c);
+		size_t l = utf8_step(s + i, n - i, &c);
 		if (!l)
 			break;
 		if (c < 0x80) {
@@ -849,11 +858,18 @@ static bool
 cheap_candidate(const struct termset *ts, const char *w, size_t n)
 {
 	char f[PREFIX_BYTES + 4];
-	size_t k = cheap_fold(w, n, f, PREFIX_BYTES);
-	bool whole = k < PREFIX_BYTES;
+	unsigned char b = (unsigned char)*w;
+	size_t k;
+	bool whole;
+
+	/* Most words start with an ASCII byte no term starts with. */
+	if (b < 0x80 && !ts->first[b >= 'A' && b <= 'Z' ? b + 32 : b])
+		return false;
+	k = cheap_fold(w, n, f, PREFIX_BYTES);
+	whole = k < PREFIX_BYTES;
 	for (size_t i = 0; i < ts->n; i++) {
 		const char *t = ts->v[i];
-		size_t tl = strlen(t);
+		size_t tl = ts->len[i];
 		if (whole ? (tl >= k && !memcmp(t, f, k) && tl <= k + 2)
 			  : (tl >= k && !memcmp(t, f, k)))
 			return true;
@@ -865,19 +881,20 @@ static size_t
 scan_words(const char *s, size_t n, const struct termset *ts,
 	   struct sword **out)
 {
-	size_t cap = 64, k = 0, i = 0, line = 0;
+	size_t cap = 64, k = 0, i = 0, line = 0, chars = 0;
 	struct sword *w = sk_xmalloc(cap * sizeof(*w));
 	bool quoted = false, line_known = false;
 
 	while (i < n) {
 		uint32_t c;
-		size_t l = utf8_step(s + i, n - i, &c), st;
+		size_t l = utf8_step(s + i, n - i, &c), st, cst;
 		if (!l)
 			break;
 		if (c == '\n') {
 			line = i + 1;
 			line_known = false;
 			i += l;
+			chars++;
 			continue;
 		}
 		if (!line_known) {
@@ -889,23 +906,24 @@ scan_words(const char *s, size_t n, const struct termset *ts,
 		}
 		if (!cheap_wordch(c)) {
 			i += l;
+			chars++;
 			continue;
 		}
 		st = i;
+		cst = chars;
 		while (i < n) {
 			l = utf8_step(s + i, n - i, &c);
 			if (!l || !cheap_wordch(c))
 				break;
 			i += l;
+			chars++;
 		}
 		if (k == cap)
 			sk_xgrow((void **)&w, &cap, k + 1, sizeof(*w));
 		w[k].start = st;
 		w[k].end = i;
-		w[k].cstart = (k ? w[k - 1].cend : 0) +
-			      sk_utf8_count(s + (k ? w[k - 1].end : 0),
-					    st - (k ? w[k - 1].end : 0));
-		w[k].cend = w[k].cstart + sk_utf8_count(s + st, i - st);
+		w[k].cstart = cst;
+		w[k].cend = chars;
 		w[k].quoted = quoted;
 		w[k].candidate = cheap_candidate(ts, s + st, i - st);
 		k++;
@@ -1109,35 +1127,24 @@ snippet_text(struct sk_arena *a, const char *html)
 	return out;
 }
 
-static const char *
-make_snippet(struct sk_arena *a, const char *body, const struct termset *ts)
+/* The best window of the scanned words by candidate score, checked
+ * exactly (up to three tries, best score first); false when none holds a
+ * query term. *unquoted: the window has a candidate outside quotes. */
+static bool
+best_window(const char *body, struct sword *w, size_t nw, struct marks *mk,
+	    size_t *ws, size_t *we, bool *unquoted)
 {
-	size_t n = strlen(body), nw, best = (size_t)-1, ws, we, last;
-	struct sword *w = NULL;
-	struct marks mk = { 0 };
-	long best_score = 0;
-	char *out;
-
-	if (n > SNIPPET_SCAN_BYTES)
-		n = sk_utf8_clip(body, n, SNIPPET_SCAN_BYTES);
-	nw = scan_words(body, n, ts, &w);
-	if (!nw) {
-		free(w);
-		return "";
-	}
-	/* Score windows anchored at candidate words: unquoted candidates
-	 * count four times a quoted one. Up to three tries with the exact
-	 * check, best score first. */
+	size_t last;
 	for (int attempt = 0; attempt < 3; attempt++) {
-		best = (size_t)-1;
-		best_score = 0;
-		size_t tried = 0;
+		size_t best = (size_t)-1, tried = 0;
+		long best_score = 0;
+		/* Unquoted candidates count four times a quoted one. */
 		for (size_t i = 0; i < nw && tried < SNIPPET_MAX_WINDOWS; i++) {
 			long score = 0;
 			if (!w[i].candidate)
 				continue;
 			tried++;
-			window_at(w, nw, i, 40, &ws, &we, &last);
+			window_at(w, nw, i, 40, ws, we, &last);
 			for (size_t j = i; j <= last; j++)
 				if (w[j].candidate)
 					score += w[j].quoted ? 1 : 4;
@@ -1147,31 +1154,68 @@ make_snippet(struct sk_arena *a, const char *body, const struct termset *ts)
 			}
 		}
 		if (best == (size_t)-1)
-			break;
-		window_at(w, nw, best, 40, &ws, &we, &last);
-		mk.n = 0;
-		mk.base = ws;
-		mk.ts = ts;
-		sk_analyze(sk_analyzer_thread(), body + ws, we - ws,
-			   SK_ANALYZE_INDEX, mark_term, &mk);
-		if (mk.n)
-			break;
+			return false;
+		window_at(w, nw, best, 40, ws, we, &last);
+		mk->n = 0;
+		mk->base = *ws;
+		sk_analyze(sk_analyzer_thread(), body + *ws, *we - *ws,
+			   SK_ANALYZE_INDEX, mark_term, mk);
+		if (mk->n) {
+			*unquoted = false;
+			for (size_t j = best; j <= last; j++)
+				if (w[j].candidate && !w[j].quoted)
+					*unquoted = true;
+			return true;
+		}
 		/* False candidates: drop them and try again. */
 		for (size_t j = best; j <= last; j++)
 			w[j].candidate = false;
-		best = (size_t)-1;
 	}
-	if (best == (size_t)-1) {
+	return false;
+}
+
+/* Body text [0, n) around the query's terms. The first SNIPPET_FIRST_BYTES
+ * are scanned first; the rest of the first SNIPPET_SCAN_BYTES only when
+ * they hold no match outside quotes (long patches and logs made the full
+ * scan most of a search's time). */
+static const char *
+make_snippet(struct sk_arena *a, const char *body, size_t n,
+	     const struct termset *ts)
+{
+	size_t lim = n, first, nw = 0, ws = 0, we = 0, last;
+	struct sword *w = NULL;
+	struct marks mk = { .ts = ts };
+	bool found = false, unquoted = false;
+	char *out;
+
+	if (lim > SNIPPET_SCAN_BYTES)
+		lim = sk_utf8_clip(body, lim, SNIPPET_SCAN_BYTES);
+	first = lim > SNIPPET_FIRST_BYTES
+			? sk_utf8_clip(body, lim, SNIPPET_FIRST_BYTES)
+			: lim;
+	for (size_t scan = first;; scan = lim) {
+		free(w);
+		nw = scan_words(body, scan, ts, &w);
+		found = nw && best_window(body, w, nw, &mk, &ws, &we,
+					  &unquoted);
+		if ((found && unquoted) || scan == lim)
+			break;
+	}
+	if (!nw) {
+		free(w);
+		return "";
+	}
+	if (!found) {
 		/* No match in the text shown: the start, skipping quotes. */
-		size_t first = 0;
-		while (first < nw && w[first].quoted)
-			first++;
-		if (first == nw)
-			first = 0;
-		window_at(w, nw, first, 0, &ws, &we, &last);
+		size_t start = 0;
+		while (start < nw && w[start].quoted)
+			start++;
+		if (start == nw)
+			start = 0;
+		window_at(w, nw, start, 0, &ws, &we, &last);
 		mk.n = 0;
 	}
-	out = render(a, body, strlen(body), ws, we, &mk);
+	out = render(a, body, n, ws, we, &mk);
 	free(mk.r);
 	free(w);
 	return out;
@@ -1189,7 +1233,6 @@ fill_hits(struct sk_index *ix, struct sk_arena *a,
 	int64_t *ids = sk_arena_alloc(a, (n + 1) * sizeof(*ids));
 	struct sk_hit *hits = sk_arena_alloc(a, (n + 1) * sizeof(*hits));
 	bool *found = sk_arena_alloc(a, n + 1);
-	const char **bodies = sk_arena_alloc(a, (n + 1) * sizeof(*bodies));
 	sqlite3_stmt *st;
 	char *json;
 	int src;
@@ -1236,7 +1279,16 @@ fill_hits(struct sk_index *ix, struct sk_arena *a,
 			sqlite3_column_type(st, 7) == SQLITE_NULL
 				? NULL
 				: col_str(a, st, 7);
-		bodies[i] = col_str(a, st, 8);
+		/* Snippets analyse text: skip them when nobody shows them.
+		 * Made here, from SQLite's copy of the body. */
+		hits[i].snippet_html =
+			o->no_snippets
+				? ""
+				: make_snippet(a,
+					       (const char *)sqlite3_column_text(
+						       st, 8),
+					       (size_t)sqlite3_column_bytes(st, 8),
+					       ts);
 		hits[i].score = page[i].score;
 	}
 	sqlite3_reset(st);
@@ -1248,12 +1300,8 @@ fill_hits(struct sk_index *ix, struct sk_arena *a,
 		if (!found[i])
 			continue;
 		hits[k] = hits[i];
-		sk_index_thread_topic_slugs(ix, a, hits[k].thread_id, &hits[k].topics,
-			      &hits[k].n_topics);
-		/* Snippets analyse text: skip them when nobody shows them. */
-		hits[k].snippet_html = o->no_snippets
-					       ? ""
-					       : make_snippet(a, bodies[i], ts);
+		sk_index_thread_topic_slugs(ix, a, hits[k].thread_id,
+					    &hits[k].topics, &hits[k].n_topics);
 		hits[k].snippet = snippet_text(a, hits[k].snippet_html);
 		k++;
 	}
