@@ -53,6 +53,12 @@ for f in $files; do
 		fail=1
 	fi
 done
+# Every route name web/ sets has its own /metrics label (web/state.c);
+# a missing one would be counted as "other".
+for r in $(grep -ohE 'route = "[a-z_]+"' web/*.c | sed 's/.*"\(.*\)"/\1/') \
+	$(sed -n '/names\[\] = {/,/};/p' web/curate.c | grep -oE '"[a-z_]+"' | tr -d '"'); do
+	grep -q "\"$r\"" web/state.c || bad "route \"$r\" has no /metrics label in web/state.c"
+done
 if [ -f "${TMPDIR:-/tmp}/sk-lint.$$" ]; then
 	rm -f "${TMPDIR:-/tmp}/sk-lint.$$"
 	fail=1

@@ -8,12 +8,25 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One label per route name web/ sets (tests/lint.sh checks that none is
+ * missing); "other" last: what no route claimed. */
 static const char *const route_labels[] = {
-	"start",       "search",      "topic",       "partner",    "thread",
-	"thread_mbox", "message",     "message_raw", "attachment", "meetings",
-	"feed_topic",  "feed_search", "api_search",  "api_topics", "api_thread",
-	"login",       "logout",      "healthz",     "metrics",    "static",
-	"not_found",   "other",
+	"start",          "search",          "topic",
+	"partner",        "thread",          "thread_mbox",
+	"thread_similar", "message",         "message_raw",
+	"attachment",     "meetings",        "practices",
+	"practice",       "onboarding",      "glossary",
+	"quarters",       "quarter",         "feed_topic",
+	"feed_search",    "feed_practices",  "api_search",
+	"api_topics",     "api_thread",      "api_practices",
+	"api_practice",   "login",           "login_link_request",
+	"login_link",     "logout",          "account",
+	"unsubscribe",    "note_new",        "note_requeue",
+	"curate_thread",  "curate_held",     "curate_audit",
+	"curate_undo",    "curate_topics",   "practice_new",
+	"practice_edit",  "practice_status", "healthz",
+	"metrics",        "static",          "not_found",
+	"other",
 };
 #define N_ROUTES SK_ARRAY_SIZE(route_labels)
 
