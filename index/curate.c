@@ -43,6 +43,32 @@
 #define FIELD_MAX (64 * 1024)
 #define PREFILL_MAX 4000 /* bytes of mail text copied into a draft */
 
+/* A text field a coordinator typed: valid UTF-8, at most max characters
+ * (the forms say "znaków"), no control characters but line breaks and
+ * tabs where the field has lines. NULL is empty. */
+static enum sk_status
+check_field(const char *s, size_t max, bool one_line, const char *field,
+	    struct sk_err *err)
+{
+	size_t n = s ? strlen(s) : 0;
+	if (n && !sk_utf8_valid(s, n))
+		return sk_err_set(err, SK_EINVAL,
+				  "Pole „%s” zawiera nieprawidłowe znaki.",
+				  field);
+	if (n > max && sk_utf8_count(s, n) > max)
+		return sk_err_set(err, SK_ETOOBIG,
+				  "Pole „%s” jest za długie (najwyżej %zu "
+				  "znaków).",
+				  field, max);
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)s[i] < 0x20 &&
+		    (one_line || (s[i] != '\n' && s[i] != '\r' && s[i] != '\t')))
+			return sk_err_set(err, SK_EINVAL,
+					  "Pole „%s” zawiera znaki sterujące.",
+					  field);
+	return SK_OK;
+}
+
 /* ---- statements ------------------------------------------------------------ */
 
 static sqlite3_stmt *
@@ -1129,9 +1155,8 @@ sk_index_topic_pin(struct sk_index *ix, const char *topic_slug,
 	struct pin_ctx c = { topic_slug, thread_id, position, note, true,
 			     actor, 0 };
 	enum sk_status rc;
-	if (note && strlen(note) > TITLE_MAX)
-		return sk_err_set(err, SK_ETOOBIG,
-				  "Notatka przy przypięciu jest za długa.");
+	if ((rc = check_field(note, TITLE_MAX, true, "notatka", err)))
+		return rc;
 	rc = sk_index_autotx(ix, pin_tx, &c, err);
 	if (audit_id_out)
 		*audit_id_out = rc ? 0 : c.audit;
@@ -1351,19 +1376,6 @@ nz(const char *s)
 	return s ? s : "";
 }
 
-static enum sk_status
-check_text(const char *s, size_t max, const char *field, struct sk_err *err)
-{
-	if (s && strlen(s) > max)
-		return sk_err_set(err, SK_ETOOBIG, "Pole „%s” jest za długie.",
-				  field);
-	if (s && !sk_utf8_valid(s, strlen(s)))
-		return sk_err_set(err, SK_EINVAL,
-				  "Pole „%s” nie jest poprawnym tekstem UTF-8.",
-				  field);
-	return SK_OK;
-}
-
 /* Check p and resolve its slugs. */
 static enum sk_status
 practice_check(struct sk_index *ix, const struct sk_practice *p,
@@ -1390,15 +1402,16 @@ practice_check(struct sk_index *ix, const struct sk_practice *p,
 	if (memchr(t.p, '\n', t.n))
 		return sk_err_set(err, SK_EINVAL,
 				  "Tytuł praktyki to jedna linia.");
-	if ((rc = check_text(p->title, TITLE_MAX, "tytuł", err)))
+	if ((rc = check_field(p->title, TITLE_MAX, true, "tytuł", err)))
 		return rc;
 	for (size_t i = 0; i < SK_ARRAY_SIZE(fields); i++) {
 		const char *s = *(const char *const *)((const char *)p +
 						       fields[i].off);
-		if ((rc = check_text(s, FIELD_MAX, fields[i].name, err)))
+		if ((rc = check_field(s, FIELD_MAX, false, fields[i].name, err)))
 			return rc;
 	}
-	if ((rc = check_text(p->contact_email, TITLE_MAX, "e-mail", err)))
+	if ((rc = check_field(p->contact_email, TITLE_MAX, true, "e-mail",
+			      err)))
 		return rc;
 	if (p->contact_email && *p->contact_email &&
 	    (!strchr(p->contact_email, '@') || strchr(p->contact_email, ' ') ||
@@ -1893,29 +1906,6 @@ keywords_ok(const char *s)
 	return true;
 }
 
-static enum sk_status
-text_ok(const char *s, size_t max, bool one_line, const char *field,
-	struct sk_err *err)
-{
-	size_t n = s ? strlen(s) : 0;
-	if (n > max)
-		return sk_err_set(err, SK_EINVAL,
-				  "Pole „%s” jest za długie (najwyżej %zu "
-				  "bajtów).",
-				  field, max);
-	if (n && !sk_utf8_valid(s, n))
-		return sk_err_set(err, SK_EINVAL,
-				  "Pole „%s” zawiera nieprawidłowe znaki.",
-				  field);
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)s[i] < 0x20 &&
-		    (one_line || (s[i] != '\n' && s[i] != '\r' && s[i] != '\t')))
-			return sk_err_set(err, SK_EINVAL,
-					  "Pole „%s” zawiera znaki sterujące.",
-					  field);
-	return SK_OK;
-}
-
 /* Check d; *parent_out gets the parent's id (0: first level). self is the
  * topic edited (0 when adding). */
 static enum sk_status
@@ -1928,12 +1918,12 @@ topic_def_check(struct sk_index *ix, const struct sk_topic_def *d,
 	*parent_out = 0;
 	if (!d->name || !*d->name || strspn(d->name, " ") == strlen(d->name))
 		return sk_err_set(err, SK_EINVAL, "Podaj nazwę tematu.");
-	if ((rc = text_ok(d->name, TOPIC_NAME_MAX, true, "nazwa", err)) ||
-	    (rc = text_ok(d->description, TOPIC_DESC_MAX, false, "opis",
+	if ((rc = check_field(d->name, TOPIC_NAME_MAX, true, "nazwa", err)) ||
+	    (rc = check_field(d->description, TOPIC_DESC_MAX, false, "opis",
 			  err)) ||
-	    (rc = text_ok(d->keywords, TOPIC_KEYWORDS_MAX, false,
+	    (rc = check_field(d->keywords, TOPIC_KEYWORDS_MAX, false,
 			  "słowa kluczowe", err)) ||
-	    (rc = text_ok(d->subject_tags, TOPIC_TAGS_MAX, true,
+	    (rc = check_field(d->subject_tags, TOPIC_TAGS_MAX, true,
 			  "znaczniki tematu wiadomości", err)))
 		return rc;
 	if (d->keywords && !keywords_ok(d->keywords))

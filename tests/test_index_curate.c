@@ -997,6 +997,7 @@ taxonomy_edits_are_checked_audited_and_undone(void **state)
 	struct sk_audit_row *rows;
 	size_t n;
 	int64_t edit_id = 0, add_id = 0, thread, gen0, gen1;
+	char long_text[2 * 300 + 1];
 	const char *before;
 
 	assert_int_equal(sk_index_topic_def(fx->ix, fx->a, "woda-scieki", &got,
@@ -1051,6 +1052,15 @@ taxonomy_edits_are_checked_audited_and_undone(void **state)
 	assert_int_equal(sk_index_topic_save(fx->ix, &d, false, ACTOR, NULL,
 					     &err),
 			 SK_EINVAL);
+	/* Limits count characters: 121 "ż" (242 bytes) are one too many. */
+	for (size_t i = 0; i < 121; i++)
+		memcpy(long_text + 2 * i, "ż", 2);
+	long_text[2 * 121] = '\0';
+	d.name = long_text;
+	assert_int_equal(sk_index_topic_save(fx->ix, &d, false, ACTOR, NULL,
+					     &err),
+			 SK_ETOOBIG);
+	assert_non_null(strstr(err.msg, "najwyżej 120 znaków"));
 	d.name = "Nazwa\nw dwóch liniach";
 	assert_int_equal(sk_index_topic_save(fx->ix, &d, false, ACTOR, NULL,
 					     &err),
@@ -1097,9 +1107,13 @@ taxonomy_edits_are_checked_audited_and_undone(void **state)
 					     &err),
 			 SK_EINVAL);
 
-	/* A pin on the new topic blocks undoing its addition. */
+	/* A pin on the new topic blocks undoing its addition. Its note has
+	 * the 300 characters a note may have, in 600 bytes. */
+	for (size_t i = 0; i < 300; i++)
+		memcpy(long_text + 2 * i, "ą", 2);
+	long_text[2 * 300] = '\0';
 	assert_int_equal(sk_index_topic_pin(fx->ix, "deszczowka", thread, 0,
-					    NULL, ACTOR, NULL, &err),
+					    long_text, ACTOR, NULL, &err),
 			 SK_OK);
 	assert_int_equal(sk_index_audit_undo(fx->ix, add_id, ACTOR, &err),
 			 SK_EINVAL);

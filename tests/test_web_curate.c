@@ -778,7 +778,8 @@ practices_are_promoted_edited_and_escaped(void **state)
 	edit[0].value = long_title;
 	r = coord_post(path("/praktyka/%lld/edytuj", id), edit, 9);
 	assert_int_equal(r.status, 400);
-	assert_non_null(strstr(r.body, "Pole „tytuł” jest za długie."));
+	assert_non_null(strstr(r.body, "Pole „tytuł” jest za długie (najwyżej "
+	                               "300 znaków)."));
 	assert_non_null(strstr(r.body, "Piotr Zając"));
 	sk_test_res_free(&r);
 	edit[0].value = "Taryfa <script>alert(1)</script>";

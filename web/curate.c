@@ -647,7 +647,8 @@ thread_post(struct sk_ctx *c, int64_t id)
 			            "Pozycja to liczba od 0 do 1000.", &v);
 			return;
 		}
-		if (v.note && strlen(v.note) > CUR_NOTE_MAX) {
+		if (v.note &&
+		    sk_utf8_count(v.note, strlen(v.note)) > CUR_NOTE_MAX) {
 			thread_page(c, id, 400,
 			            "Notatka przy przypięciu może mieć "
 			            "najwyżej 300 znaków.",
